@@ -1,0 +1,133 @@
+# wisp: one Makefile, explicit object lists.
+#
+#   make            build/kernel.elf, build/kernel.sym, build/wisp.iso
+#   make run        boot the ISO in QEMU, serial console on this terminal
+#   make test       host unit tests, in-kernel tests and QEMU integration tests
+#   make clean
+#
+# Options: RELEASE=1 drops the heap's debug checks; ARGS="..." passes kernel
+# arguments to `make run`; RUNFLAGS="--smp 4 --uefi ..." passes tools/run options.
+
+VERSION := 0.1.0
+BUILD := build
+RELEASE ?= 0
+DEBUG := $(if $(filter 1,$(RELEASE)),0,1)
+
+CC := gcc
+LD := ld
+OBJCOPY := objcopy
+OBJDUMP := objdump
+
+KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie \
+	-mno-red-zone -mgeneral-regs-only -mcmodel=kernel -mno-sse -mno-mmx \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -fno-strict-aliasing \
+	-Wall -Wextra -Wno-unused-parameter -Werror \
+	-I. -Iarch/x86_64/include -I$(BUILD) -DWISP_DEBUG=$(DEBUG)
+KASFLAGS := -I. -Iarch/x86_64/include -D__ASSEMBLY__
+KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld
+
+BOOT_OBJS := boot/multiboot2.o boot/entry.o
+ARCH_OBJS := \
+	arch/x86_64/cpu.o \
+	arch/x86_64/fw_cfg.o \
+	arch/x86_64/idt.o \
+	arch/x86_64/multiboot.o \
+	arch/x86_64/paging.o \
+	arch/x86_64/power.o \
+	arch/x86_64/probe.o \
+	arch/x86_64/trap.o \
+	arch/x86_64/trapentry.o \
+	arch/x86_64/uart.o
+KERNEL_OBJS := \
+	kernel/args.o \
+	kernel/bootinfo.o \
+	kernel/cmdline.o \
+	kernel/format.o \
+	kernel/frame_map.o \
+	kernel/heap.o \
+	kernel/kmalloc.o \
+	kernel/ktest.o \
+	kernel/main.o \
+	kernel/page.o \
+	kernel/panic.o \
+	kernel/printk.o \
+	kernel/spinlock.o \
+	kernel/string.o \
+	kernel/symbols.o
+KTEST_OBJS := \
+	tests/ktest/crash.o \
+	tests/ktest/test_args.o \
+	tests/ktest/test_format.o \
+	tests/ktest/test_heap.o \
+	tests/ktest/test_page.o \
+	tests/ktest/test_paging.o \
+	tests/ktest/test_symbols.o \
+	tests/ktest/test_traps.o
+
+OBJS := $(addprefix $(BUILD)/,$(BOOT_OBJS) $(ARCH_OBJS) $(KERNEL_OBJS) $(KTEST_OBJS))
+DEPS := $(OBJS:.o=.d)
+
+# Only the GRUB modules the ISO needs; grub-mkrescue adds its platform basics.
+GRUB_MODULES := multiboot2 normal serial terminal iso9660 part_msdos part_gpt configfile
+
+.PHONY: all run test clean deps iso host-test
+all: $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(BUILD)/wisp.iso
+
+deps:
+	@tools/deps
+
+# The version header changes only when the version or the commit does.
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(BUILD)
+	@v='#define WISP_VERSION "$(VERSION)"'; \
+	 b="#define WISP_BUILD \"$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo -dirty)$(if $(filter 1,$(RELEASE)),, debug)\""; \
+	 printf '%s\n%s\n' "$$v" "$$b" > $@.tmp; \
+	 cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+
+$(BUILD)/%.o: %.c | $(BUILD)/version.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/kernel/main.o: $(BUILD)/version.h
+
+$(BUILD)/kernel.elf: $(OBJS) linker.ld
+	@echo "  LD      $@"
+	@$(LD) $(KLDFLAGS) -o $@ $(OBJS)
+	@$(OBJDUMP) -d -M att $@ > $(BUILD)/kernel.asm
+
+# ELF with the symbol table and debug info only: gdb's symbol file, and the module
+# the kernel symbolizes backtraces from.
+$(BUILD)/kernel.sym: $(BUILD)/kernel.elf
+	@echo "  SYM     $@"
+	@$(OBJCOPY) --only-keep-debug $< $@
+
+$(BUILD)/wisp.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym boot/grub.cfg tools/deps
+	@tools/deps
+	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	@$(OBJCOPY) --strip-debug $(BUILD)/kernel.elf $(BUILD)/iso/boot/wisp.elf
+	@$(OBJCOPY) --strip-debug $(BUILD)/kernel.sym $(BUILD)/iso/boot/kernel.sym
+	@cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	@echo "  ISO     $@"
+	@grub-mkrescue --quiet --compress=xz --install-modules="$(GRUB_MODULES)" \
+		--modules="multiboot2 serial terminal" --locales= --fonts= --themes= \
+		-o $@ $(BUILD)/iso -- -volid WISP 2>$(BUILD)/grub-mkrescue.log \
+		|| { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+run: all
+	tools/run --interactive $(RUNFLAGS) -- $(ARGS)
+
+test: all
+	tests/run
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(DEPS)

@@ -1,0 +1,17 @@
+/* arch/layout.h: the kernel's virtual memory layout (x86-64, 4-level paging).
+ * Included by assembly and C alike, so only plain #defines live here.
+ *
+ *   0x0000000000000000 .. 0x00007fffffffffff  user space (later issues)
+ *   0xffff800000000000 ..                     direct map of all physical RAM (PML4[256..])
+ *   0xffffffff80000000 ..                     kernel image (PML4[511], PDPT[510]),
+ *                                             linked at KERNEL_VMA + KERNEL_PHYS */
+#pragma once
+
+#define KERNEL_VMA	0xffffffff80000000
+#define KERNEL_PHYS	0x100000
+#define DIRECT_MAP_BASE	0xffff800000000000
+#define USER_TOP	0x0000800000000000
+
+#define PAGE_SHIFT	12
+#define PAGE_SIZE	4096
+#define KSTACK_SIZE	(4 * PAGE_SIZE)

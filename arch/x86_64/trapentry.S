@@ -1,0 +1,74 @@
+/* arch/x86_64/trapentry.S: entry stubs for the 32 exception vectors.
+ * The CPU pushes SS, RSP, RFLAGS, CS, RIP and, for some vectors, an error code
+ * (SDM Vol. 3A §6.13 and Table 6-1); each stub pushes a zero in its place where the
+ * CPU does not, then the vector, so every frame has the shape of struct trap_frame
+ * (arch/traps.h).  The stack is 16-byte aligned at the call (SDM §6.14.2: the CPU
+ * aligns RSP before pushing; 22 quadwords keep it aligned). */
+
+.macro STUB vec, has_error
+	.type trap_stub_\vec, @function
+trap_stub_\vec:
+	.if \has_error == 0
+	pushq	$0
+	.endif
+	pushq	$\vec
+	jmp	trap_common
+	.size trap_stub_\vec, . - trap_stub_\vec
+.endm
+
+	.text
+/* Vectors with an error code: 8 #DF, 10 #TS, 11 #NP, 12 #SS, 13 #GP, 14 #PF,
+ * 17 #AC, 21 #CP, 29 #VC, 30 #SX. */
+.irp v, 0,1,2,3,4,5,6,7,9,15,16,18,19,20,22,23,24,25,26,27,28,31
+	STUB \v, 0
+.endr
+.irp v, 8,10,11,12,13,14,17,21,29,30
+	STUB \v, 1
+.endr
+
+	.type trap_common, @function
+trap_common:
+	pushq	%rax
+	pushq	%rbx
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
+	pushq	%rbp
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	cld
+	mov	%rsp, %rdi
+	call	trap_dispatch
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rbp
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rbx
+	popq	%rax
+	add	$16, %rsp		/* vector, error code */
+	iretq
+	.size trap_common, . - trap_common
+
+	.section .rodata
+	.balign 8
+	.global trap_stubs
+trap_stubs:
+.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	.quad	trap_stub_\v
+.endr
