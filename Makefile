@@ -71,7 +71,7 @@ DEPS := $(OBJS:.o=.d)
 # Only the GRUB modules the ISO needs; grub-mkrescue adds its platform basics.
 GRUB_MODULES := multiboot2 normal serial terminal iso9660 part_msdos part_gpt configfile
 
-.PHONY: all run test clean deps iso host-test
+.PHONY: all run test clean deps host-test-bin
 all: $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(BUILD)/wisp.iso
 
 deps:
@@ -120,6 +120,20 @@ $(BUILD)/wisp.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym boot/grub.cfg tools/d
 		--modules="multiboot2 serial terminal" --locales= --fonts= --themes= \
 		-o $@ $(BUILD)/iso -- -volid WISP 2>$(BUILD)/grub-mkrescue.log \
 		|| { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+# Host unit tests: the pure kernel code, compiled for Linux with sanitizers.
+HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -Werror \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined -I. -Iarch/x86_64/include
+HOST_SRCS := kernel/cmdline.c kernel/format.c kernel/frame_map.c kernel/heap.c \
+	tests/host/main.c tests/host/test_cmdline.c tests/host/test_format.c \
+	tests/host/test_frame_map.c tests/host/test_heap.c
+
+$(BUILD)/host/unit: $(HOST_SRCS) $(wildcard tests/host/*.h kernel/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(CC) $(HOST_CFLAGS) $(HOST_SRCS) -o $@
+
+host-test-bin: $(BUILD)/host/unit
 
 run: all
 	tools/run --interactive $(RUNFLAGS) -- $(ARGS)

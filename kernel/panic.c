@@ -33,7 +33,7 @@ static void print_frame(uintptr_t pc, void *arg)
 	char line[160];
 	char sym[96];
 	(void)arg;
-	symbol_format(pc, sym, sizeof(sym));
+	symbol_format_return(pc, sym, sizeof(sym));
 	int n = snprintf(line, sizeof(line), "    %016lx %s\n", pc, sym);
 	console_write_unlocked(line, (size_t)MIN(n, (int)sizeof(line) - 1));
 }
@@ -55,7 +55,7 @@ noreturn void panic(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	symbol_format(RETURN_ADDRESS, sym, sizeof(sym));
+	symbol_format_return(RETURN_ADDRESS, sym, sizeof(sym));
 	int n = snprintf(line, sizeof(line), "\nwisp: panic on cpu %u: %s\n  called from %s\n",
 			 this_cpu()->id, msg, sym);
 	console_write_unlocked(line, (size_t)MIN(n, (int)sizeof(line) - 1));

@@ -96,13 +96,25 @@ uintptr_t symbol_address(const char *name)
 	return 0;
 }
 
-void symbol_format(uintptr_t addr, char *buf, size_t len)
+static void format_at(uintptr_t addr, uintptr_t bias, char *buf, size_t len)
 {
 	uintptr_t off;
-	const char *name = symbol_lookup(addr, &off);
+	const char *name = symbol_lookup(addr - bias, &off);
 
 	if (name)
-		snprintf(buf, len, "<%s+0x%lx>", name, off);
+		snprintf(buf, len, "<%s+0x%lx>", name, off + bias);
 	else
 		snprintf(buf, len, "<?>");
+}
+
+void symbol_format(uintptr_t addr, char *buf, size_t len)
+{
+	format_at(addr, 0, buf, len);
+}
+
+/* A return address may point just past the end of a function whose last act was a
+ * call to a noreturn function; the call itself is at the address before it. */
+void symbol_format_return(uintptr_t addr, char *buf, size_t len)
+{
+	format_at(addr, 1, buf, len);
 }

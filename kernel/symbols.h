@@ -19,3 +19,5 @@ const char *symbol_lookup(uintptr_t addr, uintptr_t *offset);
 uintptr_t symbol_address(const char *name);
 /* "<name+0x1a>" or "<?>" into buf. */
 void symbol_format(uintptr_t addr, char *buf, size_t len);
+/* The same for a return address (names the function holding the call). */
+void symbol_format_return(uintptr_t addr, char *buf, size_t len);

@@ -214,7 +214,8 @@ void arch_paging_init(const struct boot_info *bi)
 }
 
 /* Walk saved RBP links: [rbp] is the caller's rbp, [rbp+8] the return address
- * (System V AMD64 ABI §3.2.2 with frame pointers kept). */
+ * (System V AMD64 ABI §3.2.2 with frame pointers kept).  The walk ends at the first
+ * return address outside kernel text (kmain's, into the boot code). */
 void arch_backtrace(uintptr_t fp, int max, void (*fn)(uintptr_t pc, void *arg), void *arg)
 {
 	for (int i = 0; i < max && fp; i++) {
@@ -223,7 +224,7 @@ void arch_backtrace(uintptr_t fp, int max, void (*fn)(uintptr_t pc, void *arg), 
 		    !arch_kernel_translate(fp + 8, NULL, NULL))
 			return;
 		uintptr_t pc = ((uintptr_t *)fp)[1];
-		if (!pc)
+		if (pc < (uintptr_t)__text_start || pc >= (uintptr_t)__text_end)
 			return;
 		fn(pc, arg);
 		fp = ((uintptr_t *)fp)[0];

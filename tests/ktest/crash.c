@@ -61,8 +61,8 @@ void crash_run_requested(void)
 	if (!strcmp(k, "ud"))
 		__asm__ volatile("ud2");
 	if (!strcmp(k, "div0")) {
-		volatile int zero = 0;
-		printk("%d\n", 1 / zero);
+		volatile int seven = 7, zero = 0;	/* both volatile: no folding */
+		printk("%d\n", seven / zero);
 	}
 	if (!strcmp(k, "nx"))
 		((void (*)(void))(uintptr_t)nx_code)();
