@@ -13,6 +13,15 @@ BUILD := build
 RELEASE ?= 0
 DEBUG := $(if $(filter 1,$(RELEASE)),0,1)
 
+# Install missing Debian packages (tools/deps) before anything else; a no-op when
+# everything is present.
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+DEPS_STATUS := $(shell tools/deps >&2; echo $$?)
+ifneq ($(DEPS_STATUS),0)
+$(error tools/deps could not install the packages wisp needs (see above))
+endif
+endif
+
 CC := gcc
 LD := ld
 OBJCOPY := objcopy
@@ -71,11 +80,8 @@ DEPS := $(OBJS:.o=.d)
 # Only the GRUB modules the ISO needs; grub-mkrescue adds its platform basics.
 GRUB_MODULES := multiboot2 normal serial terminal iso9660 part_msdos part_gpt configfile
 
-.PHONY: all run test clean deps host-test-bin
+.PHONY: all run test clean host-test-bin
 all: $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(BUILD)/wisp.iso
-
-deps:
-	@tools/deps
 
 # The version header changes only when the version or the commit does.
 $(BUILD)/version.h: FORCE
@@ -109,8 +115,7 @@ $(BUILD)/kernel.sym: $(BUILD)/kernel.elf
 	@echo "  SYM     $@"
 	@$(OBJCOPY) --only-keep-debug $< $@
 
-$(BUILD)/wisp.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym boot/grub.cfg tools/deps
-	@tools/deps
+$(BUILD)/wisp.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym boot/grub.cfg
 	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
 	@$(OBJCOPY) --strip-debug $(BUILD)/kernel.elf $(BUILD)/iso/boot/wisp.elf
 	@$(OBJCOPY) --strip-debug $(BUILD)/kernel.sym $(BUILD)/iso/boot/kernel.sym

@@ -180,7 +180,8 @@ static struct obj *validate(struct heap *h, const void *p, uintptr_t caller)
 			return NULL;
 		}
 	} else if (s->magic != LARGE_MAGIC || o != (struct obj *)(s + 1)) {
-		h->ops->fault("free of a pointer kmalloc never returned", p, caller);
+		h->ops->fault("free of a pointer the heap does not own "
+			      "(never returned, or its page already freed)", p, caller);
 		return NULL;
 	}
 	if (o->magic == OBJ_FREE) {

@@ -6,6 +6,7 @@
 #include <kernel/panic.h>
 #include <kernel/spinlock.h>
 #include <kernel/string.h>
+#include <kernel/symbols.h>
 
 /* WISP_DEBUG comes from the Makefile: 1 by default, 0 with `make RELEASE=1`. */
 /* Lock order: heap_lock, then page_lock. */
@@ -14,7 +15,10 @@ static struct heap heap;
 
 static void heap_fault(const char *what, const void *ptr, uintptr_t caller)
 {
-	panic("kmalloc: %s at %p (kfree/kmalloc called from %p)", what, ptr, (void *)caller);
+	char sym[96];
+
+	symbol_format_return(caller, sym, sizeof(sym));
+	panic("kmalloc: %s at %p, found by the call from %p %s", what, ptr, (void *)caller, sym);
 }
 
 static const struct heap_ops kernel_heap_ops = {

@@ -4,6 +4,7 @@
  * and leave the machine with the panic status, never reboot. */
 #include <kernel/args.h>
 #include <kernel/compiler.h>
+#include <kernel/kmalloc.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
@@ -14,7 +15,7 @@ static char crash_kind[16];
 static int set_crash(const char *value)
 {
 	static const char *const kinds[] = { "panic", "pagefault", "gp", "ud", "div0",
-					     "nx", "stack", "assert" };
+					     "nx", "stack", "assert", "doublefree", "overflow" };
 	if (!value)
 		return -EINVAL;
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
@@ -25,7 +26,8 @@ static int set_crash(const char *value)
 	}
 	return -EINVAL;
 }
-KERNEL_ARG(crash, "crash=panic|pagefault|gp|ud|div0|nx|stack|assert: fault on purpose after boot", set_crash);
+KERNEL_ARG(crash, "crash=panic|pagefault|gp|ud|div0|nx|stack|assert|doublefree|overflow: "
+	   "fault on purpose after boot", set_crash);
 
 /* Kept out of line so the backtrace shows a frame of its own. */
 static __attribute__((noinline)) void crash_write_null(uintptr_t addr)
@@ -70,5 +72,18 @@ void crash_run_requested(void)
 		crash_recurse(0);
 	if (!strcmp(k, "assert"))
 		assert(crash_kind[0] == 'x');
+	if (!strcmp(k, "doublefree")) {
+		void *keep = kmalloc(32);	/* keeps the slab page in the heap */
+		void *p = kmalloc(32);
+		kfree(p);
+		kfree(p);
+		kfree(keep);
+	}
+	if (!strcmp(k, "overflow")) {
+		char *p = kmalloc(24);
+		__asm__ volatile("" : "+r"(p));
+		p[24] = 1;	/* one byte past the end */
+		kfree(p);
+	}
 	panic("crash=%s did not fault", k);
 }
