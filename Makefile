@@ -36,17 +36,23 @@ KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -fno-pic -fno
 KASFLAGS := -I. -Iarch/x86_64/include -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld
 
-BOOT_OBJS := boot/multiboot2.o boot/entry.o
+BOOT_OBJS := boot/multiboot2.o boot/entry.o boot/trampoline.o
 ARCH_OBJS := \
+	arch/x86_64/acpi.o \
+	arch/x86_64/acpi_parse.o \
 	arch/x86_64/cpu.o \
 	arch/x86_64/fw_cfg.o \
 	arch/x86_64/idt.o \
+	arch/x86_64/lapic.o \
 	arch/x86_64/multiboot.o \
 	arch/x86_64/paging.o \
 	arch/x86_64/power.o \
 	arch/x86_64/probe.o \
+	arch/x86_64/smp.o \
+	arch/x86_64/topology.o \
 	arch/x86_64/trap.o \
 	arch/x86_64/trapentry.o \
+	arch/x86_64/tsc.o \
 	arch/x86_64/uart.o
 KERNEL_OBJS := \
 	kernel/args.o \
@@ -61,9 +67,12 @@ KERNEL_OBJS := \
 	kernel/page.o \
 	kernel/panic.o \
 	kernel/printk.o \
+	kernel/smp.o \
 	kernel/spinlock.o \
 	kernel/string.o \
-	kernel/symbols.o
+	kernel/symbols.o \
+	kernel/timer.o \
+	kernel/topology.o
 KTEST_OBJS := \
 	tests/ktest/crash.o \
 	tests/ktest/test_args.o \
@@ -129,9 +138,10 @@ $(BUILD)/wisp.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym boot/grub.cfg
 # Host unit tests: the pure kernel code, compiled for Linux with sanitizers.
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -Werror \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -I. -Iarch/x86_64/include
-HOST_SRCS := kernel/cmdline.c kernel/format.c kernel/frame_map.c kernel/heap.c \
-	tests/host/main.c tests/host/test_cmdline.c tests/host/test_format.c \
-	tests/host/test_frame_map.c tests/host/test_heap.c
+HOST_SRCS := arch/x86_64/acpi_parse.c kernel/cmdline.c kernel/format.c \
+	kernel/frame_map.c kernel/heap.c \
+	tests/host/main.c tests/host/test_acpi.c tests/host/test_cmdline.c \
+	tests/host/test_format.c tests/host/test_frame_map.c tests/host/test_heap.c
 
 $(BUILD)/host/unit: $(HOST_SRCS) $(wildcard tests/host/*.h kernel/*.h)
 	@mkdir -p $(dir $@)

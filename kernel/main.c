@@ -9,6 +9,7 @@
 #include <kernel/printk.h>
 #include <kernel/string.h>
 #include <kernel/symbols.h>
+#include <kernel/topology.h>
 #include <kernel/uapi/errno.h>
 #include <arch/arch.h>
 #include <version.h>
@@ -63,6 +64,9 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	printk("wisp: command line (%s): %s\n", boot_info.cmdline_source, boot_info.cmdline);
 	strlcpy(args, boot_info.cmdline, sizeof(args));
 	args_apply(args);
+	arch_smp_init(&boot_info);
+	topology_init();
+	printk("wisp: %u cpus online\n", ncpus);
 	printk("wisp: ready\n");
 
 	if (ktest_requested())

@@ -16,8 +16,12 @@ int panic_begin(void)
 	if (c->panicking)
 		return 0;	/* panic inside panic: stop quietly */
 	c->panicking = 1;
-	return __atomic_compare_exchange_n(&panic_owner, &expected, (int)c->id, false,
-					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	if (!__atomic_compare_exchange_n(&panic_owner, &expected, (int)c->id, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return 0;	/* another CPU is panicking: it stops us */
+	if (ncpus > 1)
+		arch_stop_others();
+	return 1;
 }
 
 noreturn void panic_stop(void)

@@ -17,7 +17,7 @@ struct idt_gate {
 _Static_assert(sizeof(struct idt_gate) == 16, "SDM Figure 6-8");
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
-extern const uintptr_t trap_stubs[32];
+extern const uintptr_t trap_stubs[256];
 
 static void set_gate(int vec, uintptr_t handler, int ist, int dpl)
 {
@@ -33,7 +33,7 @@ static void set_gate(int vec, uintptr_t handler, int ist, int dpl)
 
 void idt_init(void)
 {
-	for (int v = 0; v < 32; v++)
+	for (int v = 0; v < 256; v++)
 		set_gate(v, trap_stubs[v], 0, 0);
 	set_gate(8, trap_stubs[8], 1, 0);	/* #DF */
 	set_gate(2, trap_stubs[2], 2, 0);	/* NMI */

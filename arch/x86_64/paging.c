@@ -161,6 +161,11 @@ bool arch_kernel_translate(uintptr_t va, uint64_t *pa, unsigned *flags)
 	return false;
 }
 
+uint64_t arch_kernel_cr3(void)
+{
+	return virt_to_phys(kernel_pml4);
+}
+
 static void map_direct(uint64_t *pml4, uint64_t start, uint64_t end)
 {
 	for (uint64_t pa = ALIGN_DOWN(start, LARGE_PAGE); pa < end; pa += LARGE_PAGE) {
@@ -169,6 +174,21 @@ static void map_direct(uint64_t *pml4, uint64_t start, uint64_t end)
 			panic("paging: out of memory building the direct map");
 		*e = pa | PTE_P | PTE_W | PTE_PS | PTE_G | PTE_NX;
 	}
+}
+
+/* Add the 2 MiB direct-map pages covering [pa, pa+len) that are missing, for RAM the
+ * firmware did not call usable (ACPI tables).  Boot CPU, before other CPUs start. */
+int arch_direct_map_range(uint64_t pa, uint64_t len)
+{
+	for (uint64_t a = ALIGN_DOWN(pa, LARGE_PAGE); a < pa + len; a += LARGE_PAGE) {
+		if (arch_kernel_translate(DIRECT_MAP_BASE + a, NULL, NULL))
+			continue;
+		uint64_t *e = walk(kernel_pml4, DIRECT_MAP_BASE + a, 2, true);
+		if (!e)
+			return -ENOMEM;
+		*e = a | PTE_P | PTE_W | PTE_PS | PTE_G | PTE_NX;
+	}
+	return 0;
 }
 
 static void map_image(uint64_t *pml4, char *start, char *end, unsigned flags)

@@ -6,6 +6,7 @@
  * exception in the kernel is a bug: the CPU state is printed in full, with the
  * faulting instruction and a backtrace symbolized, and the machine stops.
  * Vector names and error codes: SDM Vol. 3A Table 6-1 and §6.15. */
+#include <arch/apic.h>
 #include <arch/arch.h>
 #include <arch/traps.h>
 #include <kernel/cpu.h>
@@ -111,9 +112,41 @@ static noreturn void trap_panic(struct trap_frame *f)
 	panic_stop();
 }
 
+static void (*irq_handlers[256])(struct trap_frame *f);
+static uint64_t unexpected_irqs;
+
+void irq_register(int vector, void (*fn)(struct trap_frame *f))
+{
+	assert(vector >= 32 && vector < 256);
+	irq_handlers[vector] = fn;
+}
+
+/* Interrupts and IPIs (vectors 32-255) run with interrupts off, on the interrupted
+ * stack.  The spurious vector needs no EOI (SDM Vol. 3A §11.9); every other does. */
+static void irq(struct trap_frame *f)
+{
+	if (f->vector == VEC_SPURIOUS)
+		return;
+	void (*fn)(struct trap_frame *) = irq_handlers[f->vector];
+	if (fn) {
+		fn(f);
+	} else if (__atomic_add_fetch(&unexpected_irqs, 1, __ATOMIC_RELAXED) <= 8) {
+		printk("wisp: unexpected interrupt vector %lu on cpu %u\n", f->vector, this_cpu()->id);
+	}
+	lapic_eoi();
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
-	if (f->vector < 32 && fixup(f))
+	if (f->vector >= 32) {
+		irq(f);
+		return;
+	}
+	if (f->vector == 2 && stop_requested()) {
+		/* The NMI that panic() sends to stop the other CPUs. */
+		arch_halt();
+	}
+	if (fixup(f))
 		return;
 	trap_panic(f);
 }

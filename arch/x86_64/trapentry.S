@@ -1,4 +1,5 @@
-/* arch/x86_64/trapentry.S: entry stubs for the 32 exception vectors.
+/* arch/x86_64/trapentry.S: entry stubs for all 256 vectors: the 32 exceptions, then
+ * device interrupts and IPIs (which never push an error code).
  * The CPU pushes SS, RSP, RFLAGS, CS, RIP and, for some vectors, an error code
  * (SDM Vol. 3A §6.13 and Table 6-1); each stub pushes a zero in its place where the
  * CPU does not, then the vector, so every frame has the shape of struct trap_frame
@@ -25,6 +26,13 @@ trap_stub_\vec:
 .irp v, 8,10,11,12,13,14,17,21,29,30
 	STUB \v, 1
 .endr
+.altmacro
+.set vec, 32
+.rept 224
+	STUB %vec, 0
+	.set vec, vec + 1
+.endr
+.noaltmacro
 
 	.type trap_common, @function
 trap_common:
@@ -69,6 +77,13 @@ trap_common:
 	.balign 8
 	.global trap_stubs
 trap_stubs:
-.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+.macro STUB_ADDR v
 	.quad	trap_stub_\v
+.endm
+.altmacro
+.set vec, 0
+.rept 256
+	STUB_ADDR %vec
+	.set vec, vec + 1
 .endr
+.noaltmacro

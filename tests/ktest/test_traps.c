@@ -35,9 +35,16 @@ KTEST(traps, no_fault)
 	KT_EQ(arch_probe_write((uintptr_t)&word), -1);
 }
 
-KTEST(traps, interrupts_stay_off_in_kernel_init)
+KTEST(traps, recovery_keeps_interrupt_state)
 {
-	/* Nothing enables interrupts before the idle loop; the probes must not either. */
+	/* A recovered fault returns through iretq with the interrupted RFLAGS. */
+	bool on = arch_irqs_enabled();
+
 	arch_probe_ud();
+	KT_EQ(arch_irqs_enabled(), on);
+	unsigned long flags = arch_irq_save();
+	arch_probe_div0();
 	KT_ASSERT(!arch_irqs_enabled());
+	arch_irq_restore(flags);
+	KT_EQ(arch_irqs_enabled(), on);
 }

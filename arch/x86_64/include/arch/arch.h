@@ -15,6 +15,9 @@ struct boot_info;
 void arch_early_init(void);		/* per-CPU base, GDT/TSS, IDT, serial console */
 void arch_boot_info(uint32_t magic, uint32_t info_phys, struct boot_info *bi);
 void arch_paging_init(const struct boot_info *bi);	/* needs the page allocator */
+/* Firmware tables, the clock, this CPU's interrupt controller and timer, then every
+ * other CPU, each left idle with interrupts on.  Needs the heap.  Fills ncpus. */
+void arch_smp_init(const struct boot_info *bi);
 
 /* Console output, polled; safe from any context including panic. */
 void arch_console_write(const char *s, size_t n);
@@ -35,6 +38,17 @@ static inline void arch_idle(void)
 {
 	__asm__ volatile("sti; hlt" ::: "memory");
 }
+
+/* Time and the per-CPU timer (arch/x86_64/tsc.c, lapic.c). */
+uint64_t arch_time_ns(void);		/* monotonic, from boot */
+void arch_timer_program(uint64_t deadline_ns);	/* this CPU; 0 stops it */
+void arch_timer_kick(unsigned cpu);	/* make cpu run its timer interrupt now */
+
+/* IPIs to CPUs by id (arch/x86_64/smp.c). */
+void arch_send_resched(unsigned cpu);
+void arch_send_call(unsigned cpu);
+/* Halt every other online CPU through an NMI (panic). */
+void arch_stop_others(void);
 
 /* Interrupt state. */
 static inline unsigned long arch_irq_save(void)

@@ -30,6 +30,8 @@ _Static_assert(sizeof(struct tss) == 104, "TSS layout (SDM Vol. 3A Figure 8-11)"
 #define GDT_ENTRIES	8	/* see arch/x86_64/cpu.c */
 
 struct arch_cpu {
+	uint32_t apic_id;		/* [b] */
+	uintptr_t ist_top[3];		/* [b] tops of the IST stacks (APs) */
 	uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
 	struct tss tss __attribute__((aligned(16)));
 	uintptr_t last_fault_addr;	/* CR2 of the last recovered fault */

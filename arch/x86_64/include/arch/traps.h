@@ -28,6 +28,7 @@ _Static_assert(sizeof(struct trap_frame) == 22 * 8, "trapentry.S");
 void idt_init(void);
 void idt_load(void);
 void trap_dispatch(struct trap_frame *f);
+_Bool stop_requested(void);	/* panic is stopping every CPU (smp.c) */
 
 struct cpu;
 void cpu_load_tables(struct cpu *c, uintptr_t ist_tops[IST_COUNT]);
