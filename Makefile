@@ -80,7 +80,9 @@ KTEST_OBJS := \
 	tests/ktest/test_heap.o \
 	tests/ktest/test_page.o \
 	tests/ktest/test_paging.o \
+	tests/ktest/test_smp.o \
 	tests/ktest/test_symbols.o \
+	tests/ktest/test_timer.o \
 	tests/ktest/test_traps.o
 
 OBJS := $(addprefix $(BUILD)/,$(BOOT_OBJS) $(ARCH_OBJS) $(KERNEL_OBJS) $(KTEST_OBJS))

@@ -23,8 +23,10 @@ static inline bool cpumask_test(const cpumask_t *m, unsigned cpu)
 static inline int cpumask_count(const cpumask_t *m)
 {
 	int n = 0;
+	/* No libgcc in the kernel, so no __builtin_popcount: clear the lowest bit. */
 	for (int i = 0; i < CPUMASK_WORDS; i++)
-		n += __builtin_popcountll(m->bits[i]);
+		for (uint64_t w = m->bits[i]; w; w &= w - 1)
+			n++;
 	return n;
 }
 

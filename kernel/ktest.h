@@ -65,6 +65,8 @@ void ktest_fail(struct ktest_ctx *kt, const char *file, int line, const char *fm
 		}								\
 	} while (0)
 
+#define KT_UNUSED(x)	((void)(x))
+
 /* True when the command line asked for tests. */
 int ktest_requested(void);
 /* Run the requested tests and power off with their status. */

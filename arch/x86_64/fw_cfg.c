@@ -45,6 +45,19 @@ static bool fw_cfg_present(void)
 	return !memcmp(sig, "QEMU", 4);
 }
 
+/* FW_CFG_NB_CPUS (0x0005): the number of CPUs QEMU started the machine with,
+ * a 16-bit little-endian value.  0 without fw_cfg. */
+unsigned arch_fw_cfg_boot_cpus(void)
+{
+	uint16_t n;
+
+	if (!fw_cfg_present())
+		return 0;
+	fw_cfg_select(0x0005);
+	fw_cfg_bytes(&n, 2);
+	return n;
+}
+
 long arch_fw_cfg_read(const char *name, void *buf, size_t len)
 {
 	uint32_t count;

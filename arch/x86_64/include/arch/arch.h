@@ -32,6 +32,8 @@ _Noreturn void arch_power_off(int status);
  * Returns its size (which may exceed len: then only len bytes were read), or a
  * negative error: -ENOENT when there is no such file or no fw_cfg device. */
 long arch_fw_cfg_read(const char *name, void *buf, size_t len);
+/* The number of CPUs QEMU was started with (fw_cfg FW_CFG_NB_CPUS), 0 if unknown. */
+unsigned arch_fw_cfg_boot_cpus(void);
 
 /* Wait for the next interrupt with interrupts on (the idle loop). */
 static inline void arch_idle(void)
