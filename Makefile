@@ -43,6 +43,7 @@ ARCH_OBJS := \
 	arch/x86_64/cpu.o \
 	arch/x86_64/fw_cfg.o \
 	arch/x86_64/idt.o \
+	arch/x86_64/ioapic.o \
 	arch/x86_64/lapic.o \
 	arch/x86_64/multiboot.o \
 	arch/x86_64/paging.o \
@@ -58,6 +59,7 @@ KERNEL_OBJS := \
 	kernel/args.o \
 	kernel/bootinfo.o \
 	kernel/cmdline.o \
+	kernel/console.o \
 	kernel/format.o \
 	kernel/frame_map.o \
 	kernel/heap.o \
@@ -80,6 +82,7 @@ KTEST_OBJS := \
 	tests/ktest/test_heap.o \
 	tests/ktest/test_page.o \
 	tests/ktest/test_paging.o \
+	tests/ktest/test_serial.o \
 	tests/ktest/test_smp.o \
 	tests/ktest/test_symbols.o \
 	tests/ktest/test_timer.o \
@@ -145,7 +148,7 @@ HOST_SRCS := arch/x86_64/acpi_parse.c kernel/cmdline.c kernel/format.c \
 	tests/host/main.c tests/host/test_acpi.c tests/host/test_cmdline.c \
 	tests/host/test_format.c tests/host/test_frame_map.c tests/host/test_heap.c
 
-$(BUILD)/host/unit: $(HOST_SRCS) $(wildcard tests/host/*.h kernel/*.h)
+$(BUILD)/host/unit: $(HOST_SRCS) $(wildcard tests/host/*.h kernel/*.h arch/x86_64/include/arch/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
 	@$(CC) $(HOST_CFLAGS) $(HOST_SRCS) -o $@

@@ -29,6 +29,13 @@ int vprintk(const char *fmt, va_list ap)
 	return n;
 }
 
+void console_write_locked_fn(void (*fn)(const char *s, size_t n), const char *s, size_t n)
+{
+	unsigned long flags = spin_lock_irqsave(&console_lock);
+	fn(s, n);
+	spin_unlock_irqrestore(&console_lock, flags);
+}
+
 int printk(const char *fmt, ...)
 {
 	va_list ap;

@@ -14,3 +14,5 @@ int printk(const char *fmt, ...) __printf(1, 2);
 int vprintk(const char *fmt, va_list ap);
 /* Write raw text to the console without taking the console lock (panic path). */
 void console_write_unlocked(const char *s, size_t n);
+/* Call fn(s, n) holding the console lock, so no other output interleaves. */
+void console_write_locked_fn(void (*fn)(const char *s, size_t n), const char *s, size_t n);

@@ -5,30 +5,44 @@
 #include <kernel/cpu.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
+#include <kernel/symbols.h>
 #include <arch/arch.h>
 
-/* Spins before a wait is reported as a suspected deadlock: about a second of pause
- * loops on current hardware, far longer under emulation; no critical section in wisp
- * comes near it. */
-#define DEADLOCK_SPINS	(1ul << 27)
+/* A wait longer than this is reported as a suspected deadlock; no critical section
+ * in wisp comes near it.  Measured on the clock (every 4096 spins) because a pause
+ * loop's speed varies a thousandfold between hardware and emulators.  Before the
+ * clock is calibrated it reads 0 and nothing is reported. */
+#define DEADLOCK_NS	1000000000ull
 
 static void lock_at(struct spinlock *l, uintptr_t caller)
 {
 	int me = (int)this_cpu()->id;
 
-	if (l->locked && READ_ONCE(l->holder) == me)
-		panic("spinlock %s: recursive acquire at %p, already held from %p",
-		      l->name, (void *)caller, (void *)l->caller);
+	if (l->locked && READ_ONCE(l->holder) == me) {
+		char a[96], b[96];
+		symbol_format_return(caller, a, sizeof(a));
+		symbol_format_return(l->caller, b, sizeof(b));
+		panic("spinlock %s: recursive acquire at %s, already held since %s", l->name, a, b);
+	}
 	unsigned long spins = 0;
+	uint64_t start = 0;
 	bool reported = false;
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE)) {
 		while (READ_ONCE(l->locked)) {
 			arch_cpu_relax();
-			if (++spins == DEADLOCK_SPINS && !reported) {
+			if (++spins % 4096 || reported)
+				continue;
+			uint64_t now = arch_time_ns();
+			if (!start)
+				start = now;
+			if (now - start > DEADLOCK_NS) {
 				reported = true;
-				printk("wisp: spinlock %s: suspected deadlock: cpu %d waiting at %p, "
-				       "held by cpu %d from %p\n", l->name, me, (void *)caller,
-				       READ_ONCE(l->holder), (void *)READ_ONCE(l->caller));
+				char a[96], b[96];
+				symbol_format_return(caller, a, sizeof(a));
+				symbol_format_return(READ_ONCE(l->caller), b, sizeof(b));
+				printk("wisp: spinlock %s: suspected deadlock: cpu %d waiting at %s, "
+				       "held by cpu %d since %s\n", l->name, me, a,
+				       READ_ONCE(l->holder), b);
 			}
 		}
 	}
@@ -38,9 +52,13 @@ static void lock_at(struct spinlock *l, uintptr_t caller)
 
 static void unlock_at(struct spinlock *l, uintptr_t caller)
 {
-	if (!spin_held(l))
-		panic("spinlock %s: released at %p by cpu %u but held by cpu %d (from %p)",
-		      l->name, (void *)caller, this_cpu()->id, l->holder, (void *)l->caller);
+	if (!spin_held(l)) {
+		char a[96], b[96];
+		symbol_format_return(caller, a, sizeof(a));
+		symbol_format_return(l->caller, b, sizeof(b));
+		panic("spinlock %s: released at %s by cpu %u, but held by cpu %d (since %s)",
+		      l->name, a, this_cpu()->id, l->holder, l->caller ? b : "-");
+	}
 	l->holder = -1;
 	l->caller = 0;
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);

@@ -33,7 +33,7 @@ void acpi_init(const struct boot_info *bi, struct acpi_info *ai)
 		return;
 	}
 	printk("wisp: acpi: %s %s, %d CPUs, %d IOAPICs%s%s\n", ai->oem,
-	       ai->revision >= 2 ? "XSDT" : "RSDT", ai->ncpus, ai->nioapics,
+	       ai->xsdt_used ? "XSDT" : "RSDT", ai->ncpus, ai->nioapics,
 	       ai->hpet_ok ? ", HPET" : "", ai->srat_ok ? ", SRAT" : "");
 	if (!ai->madt_ok)
 		printk("wisp: acpi: no usable MADT; running on the boot CPU only\n");

@@ -204,6 +204,8 @@ void arch_stop_others(void)
 }
 
 void acpi_init(const struct boot_info *bi, struct acpi_info *ai);
+void ioapic_init(const struct acpi_info *ai);
+void uart_enable_rx(void);
 
 /* ACPI tables, the clock, this CPU's interrupts, then every other CPU. */
 void arch_smp_init(const struct boot_info *bi)
@@ -213,6 +215,11 @@ void arch_smp_init(const struct boot_info *bi)
 	acpi_init(bi, &ai);
 	tsc_init(ai.hpet_ok ? ai.hpet_addr : 0);
 	arch_cpu_boot_init();
+	for (int i = 0; i < ai.ncpus; i++)
+		if (ai.cpus[i].apic_id == this_cpu()->arch.apic_id)
+			this_cpu()->node = ai.cpus[i].node;
+	ioapic_init(&ai);
+	uart_enable_rx();
 	if (ai.madt_ok && ai.ncpus > 1)
 		arch_smp_boot(&ai);
 }

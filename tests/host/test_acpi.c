@@ -547,6 +547,16 @@ HTEST(acpi_hpet)
 	CHECK_EQ(parse(f, r, n, &info), 0);
 	CHECK(!info.hpet_ok);
 	CHECK(has_problem(&info, "HPET base address is 0"));
+
+	/* Cut before the 64-bit address ends: 48 bytes, checksum mended. */
+	struct tbl t;
+	memcpy(t.b, fw_at(f, fw_hpet(f, 0xfed00000, 0)), 56);
+	t.len = 48;
+	pas[0] = fw_place(f, &t);
+	n = make_rsdp(r, 0, fw_rsdt(f, pas, 1), 0);
+	CHECK_EQ(parse(f, r, n, &info), 0);
+	CHECK(!info.hpet_ok);
+	CHECK(has_problem(&info, "HPET too short"));
 	fw_free(f);
 }
 
@@ -607,6 +617,39 @@ HTEST(acpi_srat_domain_high_bits)
 	CHECK_EQ(cpu_by_apic(&info, 0)->node, 0);
 	CHECK_EQ(cpu_by_apic(&info, 1)->node, 3);
 	CHECK_EQ(info.nnodes, 4);
+	fw_free(f);
+}
+
+HTEST(acpi_srat_bad_entries)
+{
+	struct fw *f = fw_new();
+	struct tbl t;
+	uint8_t r[36];
+	struct acpi_info info;
+	uint8_t shortmem[16] = { 1, 16 };
+
+	srat_start(&t);
+	srat_mem(&t, 0, 0xffffffff00000000ull, 0x200000000ull, 1);	/* offset 48 */
+	srat_mem(&t, 0, 0x100000, 0x100000, 1);
+	tbl_add(&t, shortmem, 16);	/* offset 128, last: flags would lie past the end */
+	uint64_t pas[] = { fw_place(f, &t) };
+	size_t n = make_rsdp(r, 0, fw_rsdt(f, pas, 1), 0);
+
+	CHECK_EQ(parse(f, r, n, &info), 0);
+	CHECK(info.srat_ok);
+	CHECK_EQ(info.nmem, 1);
+	CHECK_EQ(info.mem[0].base, 0x100000);
+	CHECK(has_problem(&info, "SRAT entry at offset 48 wraps the address space"));
+	CHECK(has_problem(&info, "SRAT entry at offset 128 too short for its type"));
+
+	/* Too short for its own fixed fields. */
+	tbl_start(&t, "SRAT");
+	tbl_add(&t, "\1\0\0\0", 4);
+	pas[0] = fw_place(f, &t);
+	n = make_rsdp(r, 0, fw_rsdt(f, pas, 1), 0);
+	CHECK_EQ(parse(f, r, n, &info), 0);
+	CHECK(!info.srat_ok);
+	CHECK(has_problem(&info, "SRAT too short"));
 	fw_free(f);
 }
 
@@ -841,6 +884,36 @@ HTEST(acpi_too_many_ioapics_and_problems)
 	fw_free(f);
 }
 
+HTEST(acpi_too_many_overrides_and_ranges)
+{
+	struct fw *f = fw_new();
+	struct tbl t;
+	uint8_t r[36];
+	struct acpi_info info;
+
+	madt_start(&t, 0xfee00000, 0);
+	for (int i = 0; i < 20; i++)
+		madt_iso(&t, (uint8_t)i, 100u + (uint32_t)i, 0);
+	uint64_t madt = fw_place(f, &t);
+	srat_start(&t);
+	for (int i = 0; i < 40; i++)
+		srat_mem(&t, 0, 0x100000000ull * (uint64_t)i, 0x1000, 1);
+	uint64_t pas[] = { madt, fw_place(f, &t) };
+	size_t n = make_rsdp(r, 0, fw_rsdt(f, pas, 2), 0);
+
+	CHECK_EQ(parse(f, r, n, &info), 0);
+	CHECK_EQ(info.noverrides, ACPI_MAX_OVERRIDES);
+	CHECK_EQ(info.overrides[ACPI_MAX_OVERRIDES - 1].gsi, 100 + ACPI_MAX_OVERRIDES - 1);
+	CHECK_EQ(info.nmem, ACPI_MAX_MEMRANGES);
+	CHECK_EQ(info.mem[ACPI_MAX_MEMRANGES - 1].base,
+		 0x100000000ull * (ACPI_MAX_MEMRANGES - 1));
+	CHECK_EQ(info.nnodes, 1);
+	CHECK(has_problem(&info, "MADT has too many overrides, extra ignored"));
+	CHECK(has_problem(&info, "SRAT has too many memory ranges, extra ignored"));
+	CHECK_EQ(info.nproblems, 2);
+	fw_free(f);
+}
+
 HTEST(acpi_missing_madt)
 {
 	struct fw *f = fw_new();
@@ -920,6 +993,10 @@ HTEST(acpi_random_corruption)
 		for (int k = 0; k < flips; k++) {
 			size_t at = 64 + (size_t)rand() % (used - 64);
 			f->mem[at] = (uint8_t)(rand() % 3 ? rand() : f->mem[at] ^ 0xff);
+		}
+		if (rand() % 4 == 0) {		/* truncate one table */
+			uint8_t *tp = fw_at(f, all[rand() % 5]);
+			wr32(tp + 4, (uint32_t)rand() % (rd32(tp + 4) + 1));
 		}
 		if (rand() % 8 == 0)
 			r[rand() % 36] = (uint8_t)rand();

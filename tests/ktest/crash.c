@@ -4,7 +4,11 @@
  * and leave the machine with the panic status, never reboot. */
 #include <kernel/args.h>
 #include <kernel/compiler.h>
+#include <kernel/cpu.h>
 #include <kernel/kmalloc.h>
+#include <kernel/smp.h>
+#include <kernel/spinlock.h>
+#include <arch/arch.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
@@ -15,7 +19,8 @@ static char crash_kind[16];
 static int set_crash(const char *value)
 {
 	static const char *const kinds[] = { "panic", "pagefault", "gp", "ud", "div0",
-					     "nx", "stack", "assert", "doublefree", "overflow" };
+					     "nx", "stack", "assert", "doublefree", "overflow",
+					     "lock", "unlock", "deadlock", "appanic" };
 	if (!value)
 		return -EINVAL;
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
@@ -26,8 +31,8 @@ static int set_crash(const char *value)
 	}
 	return -EINVAL;
 }
-KERNEL_ARG(crash, "crash=panic|pagefault|gp|ud|div0|nx|stack|assert|doublefree|overflow: "
-	   "fault on purpose after boot", set_crash);
+KERNEL_ARG(crash, "crash=panic|pagefault|gp|ud|div0|nx|stack|assert|doublefree|overflow|"
+	   "lock|unlock|deadlock|appanic: fault on purpose after boot", set_crash);
 
 /* Kept out of line so the backtrace shows a frame of its own. */
 static __attribute__((noinline)) void crash_write_null(uintptr_t addr)
@@ -46,6 +51,21 @@ static __attribute__((noinline)) int crash_recurse(volatile int depth)
 }
 
 static const uint8_t nx_code[] = { 0xc3 };	/* ret, in a no-execute page */
+
+static struct spinlock crash_lock = SPINLOCK_INIT("crash");
+
+/* On another CPU: take crash_lock and never give it back. */
+static void hold_forever(void *arg)
+{
+	spin_lock(&crash_lock);
+	for (;;)
+		arch_cpu_relax();
+}
+
+static void panic_here(void *arg)
+{
+	panic("crash=appanic: panic on cpu %u", this_cpu()->id);
+}
 
 void crash_run_requested(void)
 {
@@ -84,6 +104,25 @@ void crash_run_requested(void)
 		__asm__ volatile("" : "+r"(p));
 		p[24] = 1;	/* one byte past the end */
 		kfree(p);
+	}
+	if (!strcmp(k, "lock")) {
+		spin_lock(&crash_lock);
+		spin_lock(&crash_lock);
+	}
+	if (!strcmp(k, "unlock"))
+		spin_unlock(&crash_lock);
+	if (!strcmp(k, "deadlock") && ncpus > 1) {
+		cpumask_t one = { { 1ull << 1 } };
+		smp_call(&one, hold_forever, NULL, false);
+		while (!READ_ONCE(crash_lock.locked))
+			arch_cpu_relax();
+		spin_lock(&crash_lock);		/* reported, then spins for good */
+	}
+	if (!strcmp(k, "appanic") && ncpus > 1) {
+		cpumask_t one = { { 1ull << 1 } };
+		smp_call(&one, panic_here, NULL, false);
+		for (;;)			/* until cpu 1's NMI stops this CPU */
+			arch_cpu_relax();
 	}
 	panic("crash=%s did not fault", k);
 }

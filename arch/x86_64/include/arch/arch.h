@@ -21,6 +21,9 @@ void arch_smp_init(const struct boot_info *bi);
 
 /* Console output, polled; safe from any context including panic. */
 void arch_console_write(const char *s, size_t n);
+/* Send through the console device's loopback so it returns as input (tests only;
+ * the caller holds the console lock). */
+void arch_console_loopback(const char *s, size_t n);
 
 /* Stop this CPU for good, interrupts off. */
 _Noreturn void arch_halt(void);
