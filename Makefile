@@ -88,7 +88,9 @@ KTEST_OBJS := \
 	tests/ktest/test_timer.o \
 	tests/ktest/test_traps.o
 
-OBJS := $(addprefix $(BUILD)/,$(BOOT_OBJS) $(ARCH_OBJS) $(KERNEL_OBJS) $(KTEST_OBJS))
+BENCH_OBJS := tests/bench/bench_smp.o
+
+OBJS := $(addprefix $(BUILD)/,$(BOOT_OBJS) $(ARCH_OBJS) $(KERNEL_OBJS) $(KTEST_OBJS) $(BENCH_OBJS))
 DEPS := $(OBJS:.o=.d)
 
 # Only the GRUB modules the ISO needs; grub-mkrescue adds its platform basics.

@@ -17,6 +17,7 @@
 struct boot_info boot_info;
 
 void crash_run_requested(void);	/* tests/ktest/crash.c */
+void bench_run_requested(void);	/* tests/bench/ */
 
 /* Under QEMU, fw_cfg's opt/wisp/cmdline replaces the boot loader's command line, so
  * one ISO serves every run (tools/run sets it). */
@@ -72,6 +73,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	if (ktest_requested())
 		ktest_run();
 	crash_run_requested();
+	bench_run_requested();
 	for (;;)
 		arch_idle();
 }

@@ -35,6 +35,9 @@ void acpi_init(const struct boot_info *bi, struct acpi_info *ai)
 	printk("wisp: acpi: %s %s, %d CPUs, %d IOAPICs%s%s\n", ai->oem,
 	       ai->xsdt_used ? "XSDT" : "RSDT", ai->ncpus, ai->nioapics,
 	       ai->hpet_ok ? ", HPET" : "", ai->srat_ok ? ", SRAT" : "");
+	for (int i = 0; ai->srat_ok && i < ai->nmem; i++)
+		printk("wisp: numa: node %u: memory %#lx-%#lx%s\n", ai->mem[i].node, ai->mem[i].base,
+		       ai->mem[i].base + ai->mem[i].len - 1, ai->mem[i].hotplug ? " (hot-pluggable)" : "");
 	if (!ai->madt_ok)
 		printk("wisp: acpi: no usable MADT; running on the boot CPU only\n");
 }

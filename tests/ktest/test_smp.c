@@ -76,6 +76,21 @@ KTEST(smp, topology_as_told)
 	}
 }
 
+KTEST(smp, numa_as_told)
+{
+	char buf[8];
+	long n = arch_fw_cfg_read("opt/wisp/numa", buf, sizeof(buf) - 1);
+	unsigned nodes = 1;
+
+	if (n > 0 && n < (long)sizeof(buf)) {
+		buf[n] = '\0';
+		nodes = (unsigned)(buf[0] - '0');
+	}
+	/* tools/run --numa puts CPUs in contiguous blocks, in APIC-id order. */
+	for (unsigned i = 0; i < ncpus; i++)
+		KT_EQ(cpus[i].node, i * nodes / ncpus);
+}
+
 static long ran_on[MAX_CPUS];
 
 static void mark_cpu(void *arg)
