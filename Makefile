@@ -94,7 +94,8 @@ OBJS := $(addprefix $(BUILD)/,$(BOOT_OBJS) $(ARCH_OBJS) $(KERNEL_OBJS) $(KTEST_O
 DEPS := $(OBJS:.o=.d)
 
 # Only the GRUB modules the ISO needs; grub-mkrescue adds its platform basics.
-GRUB_MODULES := multiboot2 normal serial terminal iso9660 part_msdos part_gpt configfile
+GRUB_MODULES := multiboot2 normal serial terminal iso9660 configfile part_msdos part_gpt \
+	part_acorn part_amiga part_apple part_bsd part_dfly part_dvh part_plan part_sun part_sunpc
 
 .PHONY: all run test clean host-test-bin
 all: $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(BUILD)/wisp.iso
