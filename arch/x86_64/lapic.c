@@ -180,6 +180,9 @@ void lapic_init(void)
 	}
 	uint64_t base = rdmsr(MSR_APIC_BASE);
 	if (x2apic) {
+		/* Disabled -> x2APIC is not a valid transition; go through xAPIC
+		 * (SDM Vol. 3A §11.12.5, Figure 11-27). */
+		wrmsr(MSR_APIC_BASE, base | APIC_BASE_EN);
 		wrmsr(MSR_APIC_BASE, base | APIC_BASE_EN | APIC_BASE_EXTD);
 	} else {
 		wrmsr(MSR_APIC_BASE, (base | APIC_BASE_EN) & ~APIC_BASE_EXTD);
