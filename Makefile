@@ -41,6 +41,7 @@ ARCH_OBJS := \
 	arch/x86_64/acpi.o \
 	arch/x86_64/acpi_parse.o \
 	arch/x86_64/cpu.o \
+	arch/x86_64/fpu.o \
 	arch/x86_64/fw_cfg.o \
 	arch/x86_64/idt.o \
 	arch/x86_64/ioapic.o \
@@ -50,6 +51,7 @@ ARCH_OBJS := \
 	arch/x86_64/power.o \
 	arch/x86_64/probe.o \
 	arch/x86_64/smp.o \
+	arch/x86_64/switch.o \
 	arch/x86_64/topology.o \
 	arch/x86_64/trap.o \
 	arch/x86_64/trapentry.o \
@@ -69,10 +71,13 @@ KERNEL_OBJS := \
 	kernel/page.o \
 	kernel/panic.o \
 	kernel/printk.o \
+	kernel/sched.o \
+	kernel/sched_native.o \
 	kernel/smp.o \
 	kernel/spinlock.o \
 	kernel/string.o \
 	kernel/symbols.o \
+	kernel/thread.o \
 	kernel/timer.o \
 	kernel/topology.o
 KTEST_OBJS := \
@@ -82,6 +87,7 @@ KTEST_OBJS := \
 	tests/ktest/test_heap.o \
 	tests/ktest/test_page.o \
 	tests/ktest/test_paging.o \
+	tests/ktest/test_sched.o \
 	tests/ktest/test_serial.o \
 	tests/ktest/test_smp.o \
 	tests/ktest/test_symbols.o \

@@ -15,9 +15,11 @@ struct karg {
 	int (*set)(const char *value);	/* value is NULL for a bare flag */
 };
 
-#define KERNEL_ARG(n, h, fn)						\
-	static const struct karg karg_##n __attribute__((used, section(".karg"), aligned(8))) = \
-		{ .name = #n, .help = (h), .set = (fn) }
+#define KERNEL_ARG(n, h, fn)	KERNEL_ARG_NAMED(n, #n, h, fn)
+/* For a name that is not a C identifier ("sched.slice_us"). */
+#define KERNEL_ARG_NAMED(id, str, h, fn)					\
+	static const struct karg karg_##id __attribute__((used, section(".karg"), aligned(8))) = \
+		{ .name = (str), .help = (h), .set = (fn) }
 
 /* Apply every argument in cmdline (modified in place).  Returns the number of
  * arguments that were unknown or refused. */

@@ -9,16 +9,32 @@
 #include <kernel/cpumask.h>
 #include <kernel/list.h>
 #include <kernel/spinlock.h>
+#include <kernel/timer.h>
 
 #define MAX_CPUS	64
 
 struct timer;
+struct thread;
 
 struct cpu {
 	struct cpu *self;	/* must stay first: arch_this_cpu() loads %gs:0 */
 	unsigned id;		/* [b] 0 .. ncpus-1; 0 is the boot CPU */
 	int online;		/* [a] set by the CPU itself once it runs */
 	int panicking;		/* set when this CPU entered panic() */
+	int preempt_count;	/* spinlocks held here; changed only through %gs */
+	int need_resched;	/* [a] switch at the next preemption point */
+
+	/* Scheduling (kernel/sched.c).  Lock order: a thread's lock, then rq_lock;
+	 * never two rq_locks at once. */
+	struct spinlock rq_lock;
+	struct thread *curr;		/* [rq_lock] running here */
+	struct thread *idle;		/* [b] */
+	struct thread *prev;		/* [rq_lock] the thread being switched away from */
+	struct thread *migrate;		/* [rq_lock] prev, if it must move to another CPU */
+	struct list native_q;		/* [rq_lock] runnable native threads, FIFO */
+	unsigned nr_native;		/* [rq_lock] how many; read unlocked as a hint */
+	struct timer slice_timer;	/* ends the running native thread's slice */
+	uint64_t switches;		/* context switches on this CPU */
 
 	/* Topology [b] (kernel/topology.c). */
 	uint32_t package, core, thread;	/* physical ids, as numbered by the hardware */

@@ -5,6 +5,7 @@
 #include <kernel/page.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
+#include <kernel/thread.h>
 #include <kernel/uapi/errno.h>
 #include <arch/arch.h>
 
@@ -103,13 +104,16 @@ static int run_case(const struct ktest *t)
 	struct ktest_ctx kt = { 0 };
 	struct kmalloc_stats before, after;
 	uint64_t pages = page_free_count();
+	unsigned threads = thread_count();
 
 	kmalloc_stats(&before);
 	t->fn(&kt);
 	kmalloc_stats(&after);
-	if (!kt.failed && (after.objects != before.objects || page_free_count() != pages)) {
-		printk("    leak: %ld heap objects, %ld pages not given back\n",
-		       (long)(after.objects - before.objects), (long)(pages - page_free_count()));
+	if (!kt.failed && (after.objects != before.objects || page_free_count() != pages ||
+			   thread_count() != threads)) {
+		printk("    leak: %ld heap objects, %ld pages, %d thread slots not given back\n",
+		       (long)(after.objects - before.objects), (long)(pages - page_free_count()),
+		       (int)(thread_count() - threads));
 		kt.failed = 1;
 	}
 	printk("%s %s.%s\n", kt.failed ? "FAIL" : "ok", t->suite, t->name);

@@ -6,6 +6,7 @@
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/symbols.h>
+#include <kernel/thread.h>
 #include <arch/arch.h>
 
 /* A wait longer than this is reported as a suspected deadlock; no critical section
@@ -14,8 +15,22 @@
  * clock is calibrated it reads 0 and nothing is reported. */
 #define DEADLOCK_NS	1000000000ull
 
+void preempt_disable(void)
+{
+	ARCH_PERCPU_ADD(offsetof(struct cpu, preempt_count), 1);
+}
+
+void preempt_enable(void)
+{
+	ARCH_PERCPU_ADD(offsetof(struct cpu, preempt_count), -1);
+	struct cpu *c = this_cpu();
+	if (c->preempt_count == 0 && READ_ONCE(c->need_resched) && arch_irqs_enabled())
+		sched_preempt_point(true);
+}
+
 static void lock_at(struct spinlock *l, uintptr_t caller)
 {
+	preempt_disable();
 	int me = (int)this_cpu()->id;
 
 	if (l->locked && READ_ONCE(l->holder) == me) {
@@ -72,6 +87,7 @@ void spin_lock(struct spinlock *l)
 void spin_unlock(struct spinlock *l)
 {
 	unlock_at(l, RETURN_ADDRESS);
+	preempt_enable();
 }
 
 unsigned long spin_lock_irqsave(struct spinlock *l)
@@ -85,6 +101,7 @@ void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags)
 {
 	unlock_at(l, RETURN_ADDRESS);
 	arch_irq_restore(flags);
+	preempt_enable();
 }
 
 bool spin_held(const struct spinlock *l)

@@ -29,3 +29,9 @@ void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags);
 bool spin_held(const struct spinlock *l);	/* held by this CPU */
 
 #define assert_held(l)	assert(spin_held(l))
+
+/* Every held spinlock counts on its CPU; the scheduler never switches away from a
+ * thread while the count is nonzero.  Re-enabling may switch at once if a switch
+ * became due meanwhile. */
+void preempt_disable(void);
+void preempt_enable(void);

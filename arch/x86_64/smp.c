@@ -18,6 +18,9 @@
 #include <kernel/smp.h>
 #include <kernel/string.h>
 #include <kernel/timer.h>
+#include <kernel/thread.h>
+
+void fpu_init_cpu(bool boot);
 
 #define AP_TIMEOUT_NS	2000000000ull	/* generous: emulated CPUs start slowly */
 
@@ -54,6 +57,7 @@ static void on_call(struct trap_frame *f) { smp_call_interrupt(); }
  * interrupts.  Boot CPU and APs alike. */
 static void cpu_interrupts_init(void)
 {
+	fpu_init_cpu(this_cpu()->id == 0);
 	lapic_init();
 	timer_init_cpu();
 	smp_init_cpu();
@@ -87,10 +91,10 @@ static noreturn void ap_entry(struct cpu *c)
 	idt_load();
 	cpu_interrupts_init();
 	topology_detect(c);
+	sched_init_cpu();
 	__atomic_store_n(&c->online, 1, __ATOMIC_RELEASE);
 	sti();
-	for (;;)
-		arch_idle();
+	sched_idle_loop();
 }
 
 /* Page tables for the trampoline's switch to long mode: the kernel half of the kernel's
@@ -220,6 +224,7 @@ void arch_smp_init(const struct boot_info *bi)
 			this_cpu()->node = ai.cpus[i].node;
 	ioapic_init(&ai);
 	uart_enable_rx();
+	sched_init();	/* before the APs, which start in their idle threads */
 	if (ai.madt_ok && ai.ncpus > 1)
 		arch_smp_boot(&ai);
 }

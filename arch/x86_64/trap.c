@@ -13,6 +13,7 @@
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/symbols.h>
+#include <kernel/thread.h>
 
 struct extable_entry {
 	uintptr_t insn;
@@ -140,6 +141,7 @@ void trap_dispatch(struct trap_frame *f)
 {
 	if (f->vector >= 32) {
 		irq(f);
+		sched_preempt_point(f->rflags & RFLAGS_IF);
 		return;
 	}
 	if (f->vector == 2 && stop_requested()) {

@@ -17,6 +17,7 @@
 #define EINVAL		22
 #define ENOSPC		28
 #define ERANGE		34
+#define EDEADLK		35	/* would wait for itself */
 #define ENOSYS		38
 #define ENAMETOOLONG	36
 #define EOVERFLOW	75

@@ -14,6 +14,11 @@ static inline struct cpu *arch_this_cpu(void)
 	return c;
 }
 
+/* Add to an int field of this CPU's struct cpu in one instruction, so a thread that
+ * migrates in the middle cannot change another CPU's copy. */
+#define ARCH_PERCPU_ADD(offset, v) \
+	__asm__ volatile("addl %1, %%gs:%c0" :: "i"(offset), "ri"(v) : "memory", "cc")
+
 /* Architecture part of struct cpu. */
 struct tss {
 	uint32_t reserved0;

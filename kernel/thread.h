@@ -1,0 +1,113 @@
+/* kernel/thread.h: threads (kernel/thread.c) and the scheduler core (kernel/sched.c).
+ *
+ * Life of a thread:
+ *
+ *	thread_create()  -> RUNNABLE, queued on a CPU chosen by its class
+ *	RUNNABLE --picked--> running (cpu->curr) --preempted/yield--> RUNNABLE
+ *	running --waitq_wait()/thread_sleep()--> BLOCKED --wakeup--> RUNNABLE
+ *	running --thread_exit()--> DEAD; its stack is freed by the next thread on that
+ *	CPU; the slot is freed by thread_join() (or at exit for a detached thread).
+ *
+ * Thread ids are 64-bit: slot index in the low 16 bits, the slot's generation above,
+ * so an id kept after its thread was joined never names the slot's next tenant. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <kernel/cpumask.h>
+#include <kernel/list.h>
+#include <kernel/spinlock.h>
+#include <kernel/timer.h>
+
+#define MAX_THREADS	4096
+#define THREAD_NAME	24
+
+typedef uint64_t tid_t;
+
+enum thread_state {
+	THREAD_RUNNABLE,	/* queued, in transit between queues, or running */
+	THREAD_BLOCKED,
+	THREAD_DEAD,
+};
+
+struct sched_class;
+struct waitq;
+
+struct thread {
+	tid_t tid;
+	char name[THREAD_NAME];
+
+	/* [lock]: the thread's own lock, taken before any run queue lock. */
+	struct spinlock lock;
+	enum thread_state state;	/* [lock] */
+	bool on_rq;		/* [lock] runnable as far as the scheduler knows: queued,
+				 * in transit, or current; cleared when it blocks or dies */
+	int on_cpu;		/* [a] its stack is in use by a CPU (running or switching) */
+	unsigned cpu;		/* [rq lock] the CPU whose queue holds it, or ran it last */
+	cpumask_t affinity;	/* [lock] CPUs it may run on */
+	const struct sched_class *class;
+
+	struct list rq_link;	/* [rq lock] */
+	struct list wait_link;	/* [waitq lock] */
+	struct waitq *waiting_on;	/* [waitq lock] */
+
+	uintptr_t sp;		/* saved kernel stack pointer while not running */
+	void *stack;		/* KSTACK_SIZE bytes; NULL for a CPU's boot stack */
+	void *fpu;		/* FPU/SSE/AVX state, 64-byte aligned */
+	void *fpu_raw;
+	uint64_t slice_end;	/* native: when its time slice ends (ns) */
+	uint64_t runtime_ns;	/* time spent running */
+	uint64_t last_start;
+
+	bool detached;
+	long exit_code;
+	struct list join_waiters_link;
+	struct waitq *joiners;	/* woken at exit */
+	struct timer sleep_timer;
+};
+
+/* Creating and ending threads.  fn runs with interrupts on; returning from it is
+ * thread_exit(0).  Returns NULL when out of memory or thread slots. */
+struct thread *thread_create(const char *name, void (*fn)(void *arg), void *arg);
+/* Like thread_create, restricted to the CPUs in affinity. */
+struct thread *thread_create_on(const char *name, void (*fn)(void *arg), void *arg,
+				const cpumask_t *affinity);
+noreturn void thread_exit(long code);
+/* Wait for tid to exit; its code goes to *code.  -ENOENT for an id that names no
+ * joinable thread (never was, already joined, or detached), -EDEADLK for oneself. */
+int thread_join(tid_t tid, long *code);
+void thread_detach(struct thread *t);
+struct thread *thread_current(void);
+void thread_yield(void);
+/* Sleep at least ns nanoseconds. */
+void thread_sleep(uint64_t ns);
+/* Set the CPUs t may run on (takes effect at its next scheduling decision).  -EINVAL
+ * for an empty set or one with no online CPU. */
+int thread_set_affinity(struct thread *t, const cpumask_t *m);
+unsigned thread_count(void);	/* slots in use (for leak checks) */
+
+/* Wait queues.  The waiter holds wq->lock when it checks its condition and calls
+ * waitq_wait(), which releases it while asleep and retakes it before returning; a
+ * waker changes the condition and calls waitq_wake_*() under the same lock, so no
+ * wakeup is lost (docs/TRICKS.md). */
+struct waitq {
+	struct spinlock lock;
+	struct list waiters;	/* [lock] */
+};
+void waitq_init(struct waitq *wq, const char *name);
+void waitq_wait(struct waitq *wq);
+int waitq_wake_one(struct waitq *wq);	/* returns the number woken */
+int waitq_wake_all(struct waitq *wq);
+/* The same with wq->lock already held. */
+int waitq_wake_one_locked(struct waitq *wq);
+int waitq_wake_all_locked(struct waitq *wq);
+
+/* Scheduler core (kernel/sched.c). */
+void sched_init(void);		/* boot CPU: the running context becomes thread "main" */
+void sched_init_cpu(void);	/* every CPU: its idle thread; APs then run it */
+noreturn void sched_idle_loop(void);
+void schedule(void);		/* give up the CPU; the current thread's state decides */
+void sched_wake(struct thread *t);	/* BLOCKED -> RUNNABLE; no-op otherwise */
+/* Called by the architecture on the way out of an interrupt: switch if needed. */
+void sched_preempt_point(bool interrupted_with_irqs_on);
+uint64_t sched_slice_ns(void);
