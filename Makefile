@@ -52,19 +52,24 @@ ARCH_OBJS := \
 	arch/x86_64/probe.o \
 	arch/x86_64/smp.o \
 	arch/x86_64/switch.o \
+	arch/x86_64/syscall.o \
 	arch/x86_64/topology.o \
 	arch/x86_64/trap.o \
 	arch/x86_64/trapentry.o \
 	arch/x86_64/tsc.o \
-	arch/x86_64/uart.o
+	arch/x86_64/uart.o \
+	arch/x86_64/uvm.o
 KERNEL_OBJS := \
 	kernel/args.o \
 	kernel/bootinfo.o \
 	kernel/cmdline.o \
+	kernel/elf_check.o \
+	kernel/futex.o \
 	kernel/console.o \
 	kernel/format.o \
 	kernel/frame_map.o \
 	kernel/heap.o \
+	kernel/init.o \
 	kernel/kmalloc.o \
 	kernel/ktest.o \
 	kernel/main.o \
@@ -77,9 +82,13 @@ KERNEL_OBJS := \
 	kernel/spinlock.o \
 	kernel/string.o \
 	kernel/symbols.o \
+	kernel/syscall.o \
+	kernel/task.o \
 	kernel/thread.o \
 	kernel/timer.o \
-	kernel/topology.o
+	kernel/topology.o \
+	kernel/usercopy.o \
+	kernel/vm.o
 KTEST_OBJS := \
 	tests/ktest/crash.o \
 	tests/ktest/test_args.o \
@@ -138,11 +147,24 @@ $(BUILD)/kernel.sym: $(BUILD)/kernel.elf
 	@echo "  SYM     $@"
 	@$(OBJCOPY) --only-keep-debug $< $@
 
-$(BUILD)/wisp.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym boot/grub.cfg
-	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+# User programs on the ISO: each becomes the boot module named after its file.
+ISO_PROGRAMS := $(BUILD)/user/raw
+
+$(BUILD)/user/raw: tests/user/raw.c
+	@mkdir -p $(dir $@)
+	@echo "  USER    $@"
+	@$(CC) -O2 -static -nostdlib -ffreestanding -fno-pic -no-pie -fno-stack-protector \
+		-Wl,-Ttext-segment=0x400000 -Wl,--build-id=none $< -o $@
+
+$(BUILD)/wisp.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym boot/grub.cfg $(ISO_PROGRAMS)
+	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub $(BUILD)/iso/boot/user
 	@$(OBJCOPY) --strip-debug $(BUILD)/kernel.elf $(BUILD)/iso/boot/wisp.elf
 	@$(OBJCOPY) --strip-debug $(BUILD)/kernel.sym $(BUILD)/iso/boot/kernel.sym
-	@cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	@for p in $(ISO_PROGRAMS); do $(OBJCOPY) --strip-debug $$p $(BUILD)/iso/boot/user/$$(basename $$p .elf); done
+	@{ sed '/@PROGRAMS@/,$$d' boot/grub.cfg; \
+	   for p in $(ISO_PROGRAMS); do n=$$(basename $$p .elf); \
+		printf '\tmodule2 /boot/user/%s %s\n' $$n $$n; done; \
+	   sed '1,/@PROGRAMS@/d' boot/grub.cfg; } > $(BUILD)/iso/boot/grub/grub.cfg
 	@echo "  ISO     $@"
 	@grub-mkrescue --quiet --compress=xz --install-modules="$(GRUB_MODULES)" \
 		--modules="multiboot2 serial terminal" --locales= --fonts= --themes= \

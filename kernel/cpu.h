@@ -18,6 +18,8 @@ struct thread;
 
 struct cpu {
 	struct cpu *self;	/* must stay first: arch_this_cpu() loads %gs:0 */
+	uintptr_t kstack_top;	/* the running thread's kernel stack top (syscall entry) */
+	uintptr_t user_rsp;	/* scratch for the syscall entry */
 	unsigned id;		/* [b] 0 .. ncpus-1; 0 is the boot CPU */
 	int online;		/* [a] set by the CPU itself once it runs */
 	int panicking;		/* set when this CPU entered panic() */
@@ -58,6 +60,8 @@ struct cpu {
 };
 
 _Static_assert(__builtin_offsetof(struct cpu, self) == 0, "this_cpu() reads %gs:0");
+_Static_assert(__builtin_offsetof(struct cpu, kstack_top) == 8, "syscall.S reads %gs:8");
+_Static_assert(__builtin_offsetof(struct cpu, user_rsp) == 16, "syscall.S uses %gs:16");
 
 extern struct cpu cpus[MAX_CPUS];
 extern unsigned ncpus;			/* CPUs brought online, ids 0..ncpus-1 */

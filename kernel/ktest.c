@@ -12,6 +12,7 @@
 #define MAX_CASES	1024
 
 extern const struct ktest __ktest_start[], __ktest_end[];
+noreturn void init_run_user_tests(void);	/* kernel/init.c */
 
 static char requested[128];
 
@@ -23,7 +24,7 @@ static int set_test(const char *value)
 		return -ENAMETOOLONG;
 	return 0;
 }
-KERNEL_ARG(test, "test=all|list|SUITE[,SUITE...]: run in-kernel tests, then power off", set_test);
+KERNEL_ARG(test, "test=all|list|user|SUITE[,SUITE...]: run tests, then power off", set_test);
 
 int ktest_requested(void)
 {
@@ -152,6 +153,8 @@ noreturn void ktest_run(void)
 
 	if (!strcmp(requested, "list"))
 		list_and_stop(n);
+	if (!strcmp(requested, "user"))
+		init_run_user_tests();
 	failed += check_names(requested);
 	if (n < (size_t)(__ktest_end - __ktest_start))
 		failed++;

@@ -3,6 +3,7 @@
 #include <kernel/args.h>
 #include <kernel/bootinfo.h>
 #include <kernel/cpu.h>
+#include <kernel/futex.h>
 #include <kernel/kmalloc.h>
 #include <kernel/ktest.h>
 #include <kernel/page.h>
@@ -18,6 +19,7 @@ struct boot_info boot_info;
 
 void crash_run_requested(void);	/* tests/ktest/crash.c */
 void bench_run_requested(void);	/* tests/bench/ */
+void init_run_requested(void);	/* kernel/init.c */
 
 /* Under QEMU, fw_cfg's opt/wisp/cmdline replaces the boot loader's command line, so
  * one ISO serves every run (tools/run sets it). */
@@ -65,6 +67,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	printk("wisp: command line (%s): %s\n", boot_info.cmdline_source, boot_info.cmdline);
 	strlcpy(args, boot_info.cmdline, sizeof(args));
 	args_apply(args);
+	futex_init();
 	arch_smp_init(&boot_info);
 	topology_init();
 	printk("wisp: %u cpus online\n", ncpus);
@@ -74,6 +77,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 		ktest_run();
 	crash_run_requested();
 	bench_run_requested();
+	init_run_requested();
 	for (;;)
 		arch_idle();
 }

@@ -16,6 +16,7 @@
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/smp.h>
+#include <kernel/task.h>
 #include <arch/arch.h>
 
 void arch_switch(uintptr_t *save_sp, uintptr_t new_sp);
@@ -139,6 +140,9 @@ void schedule(void)
 	c->curr = next;
 	c->prev = prev;
 	c->switches++;
+	if (next->stack)
+		arch_set_kernel_stack((uintptr_t)next->stack + KSTACK_SIZE);
+	arch_uvm_activate(next->task && next->task->vm ? next->task->vm->root : 0);
 	arch_fpu_save(prev->fpu);
 	arch_fpu_restore(next->fpu);
 	arch_switch(&prev->sp, next->sp);

@@ -7,6 +7,7 @@
 #include <kernel/printk.h>
 #include <kernel/sched.h>
 #include <kernel/string.h>
+#include <kernel/task.h>
 #include <kernel/uapi/errno.h>
 #include <arch/arch.h>
 
@@ -110,6 +111,37 @@ void thread_reap(struct thread *t)
 		__atomic_store_n(&t->on_cpu, 0, __ATOMIC_RELEASE);
 }
 
+static struct thread *new_with_stack(const char *name, void (*fn)(void *), void *arg);
+
+void user_thread_start(void *arg);	/* kernel/task.c */
+
+struct thread *thread_create_user(struct task *task, uintptr_t entry, uintptr_t arg,
+				  uintptr_t stack)
+{
+	struct thread *t = new_with_stack("user", user_thread_start, NULL);
+	if (!t)
+		return NULL;
+	t->task = task;
+	t->ustart_entry = entry;
+	t->ustart_arg = arg;
+	t->ustart_stack = stack;
+	return t;
+}
+
+void thread_destroy_unstarted(struct thread *t)
+{
+	page_free(t->stack, KSTACK_SIZE / PAGE_SIZE);
+	free_thread(t);
+}
+
+void thread_start(struct thread *t)
+{
+	t->cpu = this_cpu()->id;
+	t->state = THREAD_RUNNABLE;
+	t->on_rq = true;
+	sched_enqueue_on(t, t->class->select_cpu(t));
+}
+
 static struct thread *new_with_stack(const char *name, void (*fn)(void *), void *arg)
 {
 	struct thread *t = alloc_thread(name);
@@ -124,7 +156,9 @@ static struct thread *new_with_stack(const char *name, void (*fn)(void *), void 
 		return NULL;
 	}
 	waitq_init(t->joiners, "join");
-	t->sp = arch_thread_stack_init((char *)t->stack + KSTACK_SIZE, sched_thread_entry, t, fn, arg);
+	/* The top of the stack is kept for the user-mode trap frame (arch/traps.h). */
+	t->sp = arch_thread_stack_init((char *)t->stack + KSTACK_SIZE - KSTACK_USER_FRAME,
+				       sched_thread_entry, t, fn, arg);
 	return t;
 }
 
@@ -139,10 +173,7 @@ struct thread *thread_create_on(const char *name, void (*fn)(void *arg), void *a
 			t->affinity.bits[i] &= affinity->bits[i];
 	if (!cpumask_count(&t->affinity))
 		t->affinity = cpus_online;
-	t->cpu = this_cpu()->id;
-	t->state = THREAD_RUNNABLE;
-	t->on_rq = true;
-	sched_enqueue_on(t, t->class->select_cpu(t));
+	thread_start(t);
 	return t;
 }
 
@@ -208,7 +239,7 @@ void thread_sleep(uint64_t ns)
 	struct thread *t = thread_current();
 	uint64_t deadline = clock_ns() + ns;
 
-	while (clock_ns() < deadline) {
+	while (clock_ns() < deadline && !(t->task && READ_ONCE(t->task->exiting))) {
 		unsigned long flags = spin_lock_irqsave(&t->lock);
 		t->state = THREAD_BLOCKED;
 		spin_unlock_irqrestore(&t->lock, flags);
@@ -307,6 +338,24 @@ void waitq_wait(struct waitq *wq)
 	arch_irq_restore(flags);
 	if (!list_empty(&t->wait_link))
 		list_remove(&t->wait_link);	/* woken some other way */
+}
+
+int waitq_wake_match_locked(struct waitq *wq, bool (*match)(struct thread *t, void *arg),
+			    void *arg, int n)
+{
+	int woken = 0;
+	struct list *p = wq->waiters.next;
+
+	while (p != &wq->waiters && woken < n) {
+		struct thread *t = list_entry(p, struct thread, wait_link);
+		p = p->next;
+		if (!match(t, arg))
+			continue;
+		list_remove(&t->wait_link);
+		sched_wake(t);
+		woken++;
+	}
+	return woken;
 }
 
 int waitq_wake_one_locked(struct waitq *wq)

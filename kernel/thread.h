@@ -32,6 +32,8 @@ enum thread_state {
 
 struct sched_class;
 struct waitq;
+struct task;
+struct exit_record;
 
 struct thread {
 	tid_t tid;
@@ -59,6 +61,13 @@ struct thread {
 	uint64_t runtime_ns;	/* time spent running */
 	uint64_t last_start;
 
+	struct task *task;	/* [b] NULL for kernel threads */
+	struct list task_link;	/* [task lock] */
+	uintptr_t ustart_entry, ustart_arg, ustart_stack;	/* a user thread's start */
+	struct exit_record *exit_record;	/* a joinable user thread's */
+	uintptr_t futex_addr;	/* [futex bucket lock] what it waits on */
+	bool futex_woken;	/* [futex bucket lock] */
+
 	bool detached;
 	long exit_code;
 	struct list join_waiters_link;
@@ -72,6 +81,13 @@ struct thread *thread_create(const char *name, void (*fn)(void *arg), void *arg)
 /* Like thread_create, restricted to the CPUs in affinity. */
 struct thread *thread_create_on(const char *name, void (*fn)(void *arg), void *arg,
 				const cpumask_t *affinity);
+/* A thread of task that enters user mode at entry(arg) with stack; not yet runnable
+ * (thread_start() makes it so). */
+struct thread *thread_create_user(struct task *task, uintptr_t entry, uintptr_t arg,
+				  uintptr_t stack);
+void thread_start(struct thread *t);
+/* Free a thread from thread_create_user that was never started. */
+void thread_destroy_unstarted(struct thread *t);
 noreturn void thread_exit(long code);
 /* Wait for tid to exit; its code goes to *code.  -ENOENT for an id that names no
  * joinable thread (never was, already joined, or detached), -EDEADLK for oneself. */
@@ -85,6 +101,10 @@ void thread_sleep(uint64_t ns);
  * for an empty set or one with no online CPU. */
 int thread_set_affinity(struct thread *t, const cpumask_t *m);
 unsigned thread_count(void);	/* slots in use (for leak checks) */
+
+/* Wake the waiters of wq for which match(t, arg) holds, at most n; wq->lock held. */
+int waitq_wake_match_locked(struct waitq *wq, bool (*match)(struct thread *t, void *arg),
+			    void *arg, int n);
 
 /* Wait queues.  The waiter holds wq->lock when it checks its condition and calls
  * waitq_wait(), which releases it while asleep and retakes it before returning; a

@@ -58,6 +58,7 @@ static void on_call(struct trap_frame *f) { smp_call_interrupt(); }
 static void cpu_interrupts_init(void)
 {
 	fpu_init_cpu(this_cpu()->id == 0);
+	arch_user_init_cpu(this_cpu()->id == 0);
 	lapic_init();
 	timer_init_cpu();
 	smp_init_cpu();

@@ -14,6 +14,8 @@
 #include <kernel/printk.h>
 #include <kernel/symbols.h>
 #include <kernel/thread.h>
+#include <kernel/syscall.h>
+#include <kernel/task.h>
 
 struct extable_entry {
 	uintptr_t insn;
@@ -137,12 +139,43 @@ static void irq(struct trap_frame *f)
 	lapic_eoi();
 }
 
+static struct task *current_task(void)
+{
+	struct thread *t = this_cpu()->curr;
+	return t ? t->task : NULL;
+}
+
+/* The system call entry (syscall.S), interrupts on. */
+void syscall_dispatch(struct trap_frame *f)
+{
+	long a[6] = { (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8,
+		      (long)f->r9 };
+
+	f->rax = (uint64_t)syscall_invoke(f->rax, a);
+	sched_preempt_point(true);
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
+	bool user = f->cs & 3;
+	struct task *task = current_task();
+
 	if (f->vector >= 32) {
 		irq(f);
 		sched_preempt_point(f->rflags & RFLAGS_IF);
+		if (user)
+			task_check_exit();
 		return;
+	}
+	/* Demand paging: the first touch of a page in one of the task's regions, from
+	 * user mode or from a kernel copy to or from user memory. */
+	if (f->vector == 14 && task && task->vm && read_cr2() < USER_TOP &&
+	    !vm_fault(task->vm, read_cr2(), f->error & 2, f->error & 16))
+		return;
+	if (user && task) {
+		uintptr_t addr = f->vector == 14 ? read_cr2() : 0;
+		sti();
+		task_fault((unsigned)f->vector, f->rip, addr);
 	}
 	if (f->vector == 2 && stop_requested()) {
 		/* The NMI that panic() sends to stop the other CPUs. */

@@ -36,7 +36,11 @@ trap_stub_\vec:
 
 	.type trap_common, @function
 trap_common:
-	pushq	%rax
+	/* From user mode (CPL 3 in the saved CS), switch GS to this CPU's struct cpu. */
+	testb	$3, 24(%rsp)
+	jz	1f
+	swapgs
+1:	pushq	%rax
 	pushq	%rbx
 	pushq	%rcx
 	pushq	%rdx
@@ -70,7 +74,10 @@ trap_common:
 	popq	%rbx
 	popq	%rax
 	add	$16, %rsp		/* vector, error code */
-	iretq
+	testb	$3, 8(%rsp)
+	jz	2f
+	swapgs
+2:	iretq
 	.size trap_common, . - trap_common
 
 	.section .rodata

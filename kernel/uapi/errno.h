@@ -5,6 +5,7 @@
 
 #define EPERM		1	/* operation not permitted (capability missing) */
 #define ENOENT		2	/* no such object */
+#define EINTR		4	/* interrupted: the task is ending */
 #define EIO		5
 #define E2BIG		7	/* argument list too long */
 #define ENOEXEC		8	/* bad executable */
@@ -21,3 +22,4 @@
 #define ENOSYS		38
 #define ENAMETOOLONG	36
 #define EOVERFLOW	75
+#define ETIMEDOUT	110

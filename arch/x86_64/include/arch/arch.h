@@ -55,6 +55,21 @@ void arch_send_call(unsigned cpu);
 /* Halt every other online CPU through an NMI (panic). */
 void arch_stop_others(void);
 
+/* User address spaces and user mode (arch/x86_64/uvm.c, syscall.S). */
+uintptr_t arch_uvm_create(void);
+void arch_uvm_destroy(uintptr_t root, void (*free_page)(uint64_t pa));
+int arch_uvm_map(uintptr_t root, uintptr_t va, uint64_t pa, unsigned flags);
+int arch_uvm_unmap(uintptr_t root, uintptr_t va, uint64_t *pa);
+bool arch_uvm_translate(uintptr_t root, uintptr_t va, uint64_t *pa, unsigned *flags);
+void arch_uvm_flush(uintptr_t root);
+void arch_uvm_activate(uintptr_t root);		/* 0: the kernel's own tables */
+void arch_set_kernel_stack(uintptr_t top);	/* where entries from user mode land */
+/* Leave for user mode at entry with rdi = arg, rsi = stack + 8, rsp = stack, on the
+ * kernel stack whose top is kstack_top.  Never returns. */
+_Noreturn void arch_enter_user_thread(uintptr_t entry, uintptr_t arg, uintptr_t stack,
+				      uintptr_t kstack_top);
+void arch_user_init_cpu(bool boot);
+
 /* Interrupt state. */
 static inline unsigned long arch_irq_save(void)
 {

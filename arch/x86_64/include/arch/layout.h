@@ -19,3 +19,4 @@
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	4096
 #define KSTACK_SIZE	(4 * PAGE_SIZE)
+#define KSTACK_USER_FRAME 192	/* top of a kernel stack: the user trap frame (176 bytes) */

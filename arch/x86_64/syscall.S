@@ -1,0 +1,104 @@
+/* arch/x86_64/syscall.S: the SYSCALL entry and the way into user mode.
+ *
+ * SYSCALL (SDM Vol. 2B) saves RIP in RCX and RFLAGS in R11, loads CS/SS from
+ * IA32_STAR[47:32], masks RFLAGS with IA32_FMASK (IF among them) and jumps to
+ * IA32_LSTAR; it does not switch stacks.  The entry swaps GS to reach this CPU's
+ * struct cpu, parks the user RSP there, moves to the thread's kernel stack and builds
+ * a struct trap_frame (vector SYSCALL_VECTOR) so the C side sees one frame shape for
+ * every way into the kernel.  The way back is IRETQ, which restores RIP, RFLAGS and
+ * RSP exactly as the frame says (no SYSRET with a non-canonical RCX to worry about). */
+
+#include <arch/traps.h>
+
+	.text
+	.global syscall_entry
+	.type syscall_entry, @function
+syscall_entry:
+	swapgs
+	movq	%rsp, %gs:16		/* struct cpu.user_rsp */
+	movq	%gs:8, %rsp		/* struct cpu.kstack_top */
+	pushq	$(GDT_UDATA | 3)	/* ss */
+	pushq	%gs:16			/* rsp */
+	pushq	%r11			/* rflags */
+	pushq	$(GDT_UCODE | 3)	/* cs */
+	pushq	%rcx			/* rip */
+	pushq	$0			/* error code */
+	pushq	$SYSCALL_VECTOR
+	pushq	%rax
+	pushq	%rbx
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
+	pushq	%rbp
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	xorl	%ebp, %ebp		/* the kernel backtrace ends here */
+	movq	%rsp, %rdi
+	sti
+	call	syscall_dispatch
+	cli
+	jmp	return_to_user
+	.size syscall_entry, . - syscall_entry
+
+/* Leave the kernel for user mode with the trap frame at the top of this stack:
+ * also a new user thread's first exit (arch_enter_user). */
+	.global return_to_user
+	.type return_to_user, @function
+return_to_user:
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rbp
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rbx
+	popq	%rax
+	addq	$16, %rsp
+	swapgs
+	iretq
+	.size return_to_user, . - return_to_user
+
+/* void arch_enter_user(struct trap_frame *f): f is at the top of the kernel stack. */
+	.global arch_enter_user
+	.type arch_enter_user, @function
+arch_enter_user:
+	cli
+	movq	%rdi, %rsp
+	jmp	return_to_user
+	.size arch_enter_user, . - arch_enter_user
+
+/* Copy between kernel and user memory.  long arch_copy_user(void *dst, const void
+ * *src, size_t n): 0, or the fault vector if an access faulted (exception table). */
+	.global arch_copy_user
+	.type arch_copy_user, @function
+arch_copy_user:
+	movq	%rdx, %rcx
+	cmpb	$0, smap_enabled(%rip)
+	je	1f
+	stac
+1:
+2:	rep movsb
+	xorl	%eax, %eax
+3:	cmpb	$0, smap_enabled(%rip)
+	je	4f
+	clac
+4:	ret
+	.pushsection .extable, "a"
+	.balign 8
+	.quad	2b, 3b
+	.popsection
+	.size arch_copy_user, . - arch_copy_user

@@ -1,0 +1,47 @@
+/* kernel/task.h: tasks, the user programs (kernel/task.c): an address space, its
+ * threads, an exit status.  A task ends when its last thread exits, when one of its
+ * threads calls SYS_exit, or when a thread faults; its threads leave at their next
+ * return towards user mode (or at once, if blocked). */
+#pragma once
+
+#include <stdbool.h>
+#include <kernel/list.h>
+#include <kernel/spinlock.h>
+#include <kernel/thread.h>
+#include <kernel/vm.h>
+
+struct task {
+	long id;
+	char name[32];
+	struct vm *vm;
+	struct spinlock lock;	/* after a waitq's lock, before a thread's */
+	struct list threads;	/* [lock] live threads */
+	int nthreads;		/* [lock] */
+	bool exiting;		/* [lock] set once; threads leave */
+	int status;		/* [lock] exit status, final once exiting */
+	bool ended;		/* [done.lock] every thread gone, address space freed */
+	struct waitq done;	/* woken when ended */
+	struct waitq joins;	/* [joins.lock] exits: records of user threads, by tid */
+	struct list exits;	/* [joins.lock] struct exit_record of threads not yet joined */
+	struct list link;	/* [tasks_lock] */
+};
+
+/* Start the module named by the first word of cmdline with the rest as arguments.
+ * Returns the task id, or -ENOENT (no such module), -ENOEXEC (bad ELF: reported on
+ * the console), -ENOMEM, -E2BIG. */
+long task_spawn(const char *cmdline);
+/* Wait for task id to end; *status gets its status.  The task is then forgotten. */
+int task_wait(long id, int *status);
+/* End the calling thread's task with status (SYS_exit). */
+noreturn void task_exit(int status);
+/* The calling thread ends; the last one ends its task (SYS_thread_exit). */
+noreturn void task_thread_exit(long code);
+/* A user fault: report it in one line and end the task with status 128 + vector. */
+noreturn void task_fault(unsigned vector, uintptr_t rip, uintptr_t addr);
+/* SYS_thread_create / SYS_thread_join for the calling task. */
+long task_thread_create(uintptr_t entry, uintptr_t arg, uintptr_t stack);
+int task_thread_join(tid_t tid, long *code);
+/* On the way back to user mode: leave if the task is ending. */
+void task_check_exit(void);
+struct task *task_current(void);
+unsigned task_count(void);	/* live or unreaped tasks (leak checks) */
