@@ -174,9 +174,9 @@ $(BUILD)/wisp.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym boot/grub.cfg $(ISO_P
 # Host unit tests: the pure kernel code, compiled for Linux with sanitizers.
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -Werror \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -I. -Iarch/x86_64/include
-HOST_SRCS := arch/x86_64/acpi_parse.c kernel/cmdline.c kernel/format.c \
+HOST_SRCS := arch/x86_64/acpi_parse.c kernel/cmdline.c kernel/elf_check.c kernel/format.c \
 	kernel/frame_map.c kernel/heap.c \
-	tests/host/main.c tests/host/test_acpi.c tests/host/test_cmdline.c \
+	tests/host/main.c tests/host/test_acpi.c tests/host/test_cmdline.c tests/host/test_elf.c \
 	tests/host/test_format.c tests/host/test_frame_map.c tests/host/test_heap.c
 
 $(BUILD)/host/unit: $(HOST_SRCS) $(wildcard tests/host/*.h kernel/*.h arch/x86_64/include/arch/*.h)
