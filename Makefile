@@ -148,21 +148,29 @@ $(BUILD)/kernel.sym: $(BUILD)/kernel.elf
 	@$(OBJCOPY) --only-keep-debug $< $@
 
 # User programs on the ISO: each becomes the boot module named after its file.
-ISO_PROGRAMS := $(BUILD)/user/raw
+# ISO_BLOBS go on as they are (a deliberately broken ELF among them).
+ISO_PROGRAMS := $(BUILD)/user/raw $(BUILD)/user/fault
+ISO_BLOBS := $(BUILD)/user/badelf
 
-$(BUILD)/user/raw: tests/user/raw.c
+# Programs without the C library (tests that must not depend on it).
+$(BUILD)/user/raw $(BUILD)/user/fault: $(BUILD)/user/%: tests/user/%.c
 	@mkdir -p $(dir $@)
 	@echo "  USER    $@"
-	@$(CC) -O2 -static -nostdlib -ffreestanding -fno-pic -no-pie -fno-stack-protector \
+	@$(CC) -O2 -g -static -nostdlib -ffreestanding -fno-pic -no-pie -fno-stack-protector \
 		-Wl,-Ttext-segment=0x400000 -Wl,--build-id=none $< -o $@
 
-$(BUILD)/wisp.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym boot/grub.cfg $(ISO_PROGRAMS)
+# A truncated program: the loader must refuse it with a reason.
+$(BUILD)/user/badelf: $(BUILD)/user/raw
+	@head -c 300 $< > $@
+
+$(BUILD)/wisp.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym boot/grub.cfg $(ISO_PROGRAMS) $(ISO_BLOBS)
 	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub $(BUILD)/iso/boot/user
 	@$(OBJCOPY) --strip-debug $(BUILD)/kernel.elf $(BUILD)/iso/boot/wisp.elf
 	@$(OBJCOPY) --strip-debug $(BUILD)/kernel.sym $(BUILD)/iso/boot/kernel.sym
 	@for p in $(ISO_PROGRAMS); do $(OBJCOPY) --strip-debug $$p $(BUILD)/iso/boot/user/$$(basename $$p .elf); done
+	@for p in $(ISO_BLOBS); do cp $$p $(BUILD)/iso/boot/user/; done
 	@{ sed '/@PROGRAMS@/,$$d' boot/grub.cfg; \
-	   for p in $(ISO_PROGRAMS); do n=$$(basename $$p .elf); \
+	   for p in $(ISO_PROGRAMS) $(ISO_BLOBS); do n=$$(basename $$p .elf); \
 		printf '\tmodule2 /boot/user/%s %s\n' $$n $$n; done; \
 	   sed '1,/@PROGRAMS@/d' boot/grub.cfg; } > $(BUILD)/iso/boot/grub/grub.cfg
 	@echo "  ISO     $@"

@@ -268,7 +268,7 @@ noreturn void task_fault(unsigned vector, uintptr_t rip, uintptr_t addr)
 	struct thread *th = thread_current();
 	struct task *t = th->task;
 
-	printk("wisp: task %ld (%s) thread %#lx killed: %s (vector %u) at rip %#lx, address %#lx\n",
+	printk("wisp: task %ld (%s) thread %#lx killed: %s (vector %u) at rip 0x%lx, address 0x%lx\n",
 	       t->id, t->name, th->tid, names[vector & 31] ? names[vector & 31] : "exception",
 	       vector, rip, addr);
 	begin_exit(t, WAIT_FAULT_BASE + (int)vector);
