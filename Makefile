@@ -100,6 +100,7 @@ KTEST_OBJS := \
 	tests/ktest/test_serial.o \
 	tests/ktest/test_smp.o \
 	tests/ktest/test_symbols.o \
+	tests/ktest/test_task.o \
 	tests/ktest/test_timer.o \
 	tests/ktest/test_traps.o
 

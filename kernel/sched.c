@@ -42,15 +42,21 @@ static void finish_switch(void)
 {
 	struct cpu *c = this_cpu();
 	struct thread *prev = c->prev, *move = c->migrate;
+	struct task *ended = NULL;
 
 	c->prev = NULL;
 	c->migrate = NULL;
 	/* Once on_cpu is clear a joiner may free prev: touch nothing of it after. */
-	if (prev->state == THREAD_DEAD)
+	if (prev->state == THREAD_DEAD) {
+		if (prev->ends_task)
+			ended = prev->task;
 		thread_reap(prev);
-	else
+	} else {
 		__atomic_store_n(&prev->on_cpu, 0, __ATOMIC_RELEASE);
+	}
 	spin_unlock(&c->rq_lock);
+	if (ended)
+		task_ended(ended);	/* after the unlock: it wakes threads */
 	/* A runnable thread whose affinity no longer allows the CPU it left. */
 	if (move)
 		sched_enqueue_on(move, move->class->select_cpu(move));

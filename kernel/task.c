@@ -190,6 +190,9 @@ static void task_end(struct task *t)
 {
 	vm_destroy(t->vm);
 	t->vm = NULL;
+	/* Waiters are told once this thread is gone too (task_ended, called by the next
+	 * thread on this CPU), so a wait() returns with everything given back. */
+	thread_current()->ends_task = true;
 	unsigned long f = spin_lock_irqsave(&t->joins.lock);
 	while (!list_empty(&t->exits)) {
 		struct exit_record *r = list_entry(t->exits.next, struct exit_record, link);
@@ -197,6 +200,10 @@ static void task_end(struct task *t)
 		kfree(r);
 	}
 	spin_unlock_irqrestore(&t->joins.lock, f);
+}
+
+void task_ended(struct task *t)
+{
 	unsigned long flags = spin_lock_irqsave(&t->done.lock);
 	t->ended = true;
 	waitq_wake_all_locked(&t->done);
@@ -293,8 +300,6 @@ int task_wait(long id, int *status)
 	spin_unlock_irqrestore(&t->done.lock, flags);
 	if (status)
 		*status = t->status;
-	/* The last thread may still be switching away; it touches t no more after
-	 * task_end, only its own thread object. */
 	task_free(t);
 	return 0;
 }

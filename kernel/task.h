@@ -44,4 +44,6 @@ int task_thread_join(tid_t tid, long *code);
 /* On the way back to user mode: leave if the task is ending. */
 void task_check_exit(void);
 struct task *task_current(void);
+/* The last thread of t is gone, stack and all: wake t's waiters (kernel/sched.c). */
+void task_ended(struct task *t);
 unsigned task_count(void);	/* live or unreaped tasks (leak checks) */

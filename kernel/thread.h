@@ -68,6 +68,7 @@ struct thread {
 	uintptr_t futex_addr;	/* [futex bucket lock] what it waits on */
 	bool futex_woken;	/* [futex bucket lock] */
 
+	bool ends_task;		/* the last thread of its task: waiters wait for its reaping */
 	bool detached;
 	long exit_code;
 	struct list join_waiters_link;
