@@ -113,7 +113,7 @@ DEPS := $(OBJS:.o=.d)
 GRUB_MODULES := multiboot2 normal serial terminal iso9660 configfile part_msdos part_gpt \
 	part_acorn part_amiga part_apple part_bsd part_dfly part_dvh part_plan part_sun part_sunpc
 
-.PHONY: all run test clean host-test-bin
+.PHONY: all run test clean host-test-bin user
 all: $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(BUILD)/wisp.iso
 
 # The version header changes only when the version or the commit does.
@@ -148,9 +148,15 @@ $(BUILD)/kernel.sym: $(BUILD)/kernel.elf
 	@echo "  SYM     $@"
 	@$(OBJCOPY) --only-keep-debug $< $@
 
+# User programs built on newlib (see "User programs" below): NAME.c in one of
+# USER_SRC_DIRS becomes $(BUILD)/user/NAME.elf.
+USER_SRC_DIRS := tests/user tests/bench
+USER_PROGS := hello usertests benchsched
+USER_ELFS := $(patsubst %,$(BUILD)/user/%.elf,$(USER_PROGS))
+
 # User programs on the ISO: each becomes the boot module named after its file.
 # ISO_BLOBS go on as they are (a deliberately broken ELF among them).
-ISO_PROGRAMS := $(BUILD)/user/raw $(BUILD)/user/fault
+ISO_PROGRAMS := $(BUILD)/user/raw $(BUILD)/user/fault $(USER_ELFS)
 ISO_BLOBS := $(BUILD)/user/badelf
 
 # Programs without the C library (tests that must not depend on it).
@@ -195,6 +201,62 @@ $(BUILD)/host/unit: $(HOST_SRCS) $(wildcard tests/host/*.h kernel/*.h arch/x86_6
 
 host-test-bin: $(BUILD)/host/unit
 
+# User programs: static x86-64 ELF executables (ET_EXEC at 0x400000, libc/user.ld)
+# on newlib and wisp's libc/ (crt0, system calls, threads; include <wisp.h>).
+# $(BUILD)/user/NAME.elf is built from NAME.c in one of USER_SRC_DIRS; `make user`
+# builds every program in USER_PROGS. A program of several files names the others:
+#   $(BUILD)/user/NAME.elf: $(BUILD)/user/NAME_util.o
+# newlib is built once by tools/build-newlib (about 40 s) and kept in $(BUILD)/newlib.
+# (USER_SRC_DIRS, USER_PROGS and USER_ELFS are set near the top: the ISO needs them.)
+
+NEWLIB := $(BUILD)/newlib/x86_64-elf
+NEWLIB_STAMP := $(BUILD)/newlib/.stamp
+# Only newlib's headers and gcc's own (stddef.h, stdarg.h, cpuid.h): never glibc's.
+# _POSIX_TIMERS and _POSIX_MONOTONIC_CLOCK make newlib declare clock_gettime and
+# nanosleep, which libc/time.c provides.
+UCFLAGS := -std=gnu11 -O2 -g -fno-pic -fno-pie -fno-stack-protector \
+	-ffunction-sections -fdata-sections -nostdinc \
+	-isystem $(NEWLIB)/include -isystem $(shell $(CC) -print-file-name=include) \
+	-Ilibc -I. -D_POSIX_TIMERS=1 -D_POSIX_MONOTONIC_CLOCK=200112L \
+	-Wall -Wextra -Wno-unused-parameter -Werror
+ULDFLAGS := -nostdlib -static -no-pie -T libc/user.ld -Wl,--gc-sections \
+	-Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,--build-id=none
+# libc/ as plain objects, not an archive: libc/lock.c must win over newlib's empty
+# locks, which an archive searched after libc.a's first pass would not guarantee.
+LIBC_OBJS := $(addprefix $(BUILD)/libc/,crt0.o errno.o heap.o lock.o syscalls.o \
+	thread.o time.o wisp.o)
+USER_LIBS := -Wl,--start-group $(NEWLIB)/lib/libc.a $(NEWLIB)/lib/libm.a \
+	$(shell $(CC) -print-libgcc-file-name) -Wl,--end-group
+
+$(NEWLIB_STAMP): tools/build-newlib
+	@tools/build-newlib $(BUILD)
+
+$(BUILD)/libc/%.o: libc/%.c $(NEWLIB_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  UCC     $<"
+	@$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libc/%.o: libc/%.S
+	@mkdir -p $(dir $@)
+	@echo "  UAS     $<"
+	@$(CC) $(UCFLAGS) -MMD -MP -c $< -o $@
+
+define user_src_dir
+$$(BUILD)/user/%.o: $(1)/%.c $$(NEWLIB_STAMP)
+	@mkdir -p $$(dir $$@)
+	@echo "  UCC     $$<"
+	@$$(CC) $$(UCFLAGS) -MMD -MP -c $$< -o $$@
+endef
+$(foreach dir,$(USER_SRC_DIRS),$(eval $(call user_src_dir,$(dir))))
+.PRECIOUS: $(BUILD)/libc/%.o $(BUILD)/user/%.o
+
+$(BUILD)/user/%.elf: $(BUILD)/user/%.o $(LIBC_OBJS) libc/user.ld $(NEWLIB_STAMP)
+	@echo "  ULD     $@"
+	@$(CC) $(ULDFLAGS) -o $@ $(LIBC_OBJS) $(filter-out $(LIBC_OBJS),$(filter %.o,$^)) \
+		$(USER_LIBS)
+
+user: $(USER_ELFS)
+
 run: all
 	tools/run --interactive $(RUNFLAGS) -- $(ARGS)
 
@@ -204,4 +266,4 @@ test: all
 clean:
 	rm -rf $(BUILD)
 
--include $(DEPS)
+-include $(DEPS) $(wildcard $(BUILD)/libc/*.d $(BUILD)/user/*.d)

@@ -45,6 +45,9 @@ static long sys_read(long fd, long buf, long len, long d, long e, long f)
 		return -EBADF;
 	if (len < 0)
 		return -EINVAL;
+	/* Refuse a bad buffer even when there is nothing to read yet. */
+	if (!vm_range_ok(task_current()->vm, (uintptr_t)buf, (size_t)MIN(len, IO_CHUNK), true))
+		return -EFAULT;
 	while (n < len && n < IO_CHUNK && (c = console_getc()) >= 0)
 		chunk[n++] = (char)c;
 	if (n && copy_to_user((uintptr_t)buf, chunk, (size_t)n))

@@ -171,8 +171,9 @@ long task_spawn(const char *cmdline)
 	strlcpy(th->name, t->name, sizeof(th->name));
 	list_insert_before(&t->threads, &th->task_link);
 	t->nthreads = 1;
+	long id = t->id;	/* once started, the task may end and be waited for */
 	thread_start(th);
-	return t->id;
+	return id;
 }
 
 /* A user thread's first kernel code: leave for user mode. */
@@ -334,8 +335,9 @@ long task_thread_create(uintptr_t entry, uintptr_t arg, uintptr_t stack)
 	unsigned long f = spin_lock_irqsave(&t->joins.lock);
 	list_insert_before(&t->exits, &r->link);
 	spin_unlock_irqrestore(&t->joins.lock, f);
+	tid_t tid = th->tid;	/* once started, th may run, exit and be freed at once */
 	thread_start(th);
-	return (long)th->tid;
+	return (long)tid;
 }
 
 int task_thread_join(tid_t tid, long *code)

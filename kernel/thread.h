@@ -77,7 +77,9 @@ struct thread {
 };
 
 /* Creating and ending threads.  fn runs with interrupts on; returning from it is
- * thread_exit(0).  Returns NULL when out of memory or thread slots. */
+ * thread_exit(0).  Returns NULL when out of memory or thread slots.  The thread
+ * object stays valid until it is joined (or, if detached, until it exits: read
+ * what you need before thread_detach). */
 struct thread *thread_create(const char *name, void (*fn)(void *arg), void *arg);
 /* Like thread_create, restricted to the CPUs in affinity. */
 struct thread *thread_create_on(const char *name, void (*fn)(void *arg), void *arg,

@@ -213,3 +213,19 @@ int vm_write(struct vm *vm, uintptr_t dst, const void *src, size_t n)
 	spin_unlock_irqrestore(&vm->lock, flags);
 	return err;
 }
+
+bool vm_range_ok(struct vm *vm, uintptr_t addr, size_t len, bool write)
+{
+	uintptr_t end = addr + len;
+	bool ok = end >= addr && end <= USER_TOP;
+	unsigned long flags = spin_lock_irqsave(&vm->lock);
+
+	for (uintptr_t a = addr; ok && a < end;) {
+		struct vm_region *r = find(vm, a);
+		ok = r && (!write || (r->prot & MAP_WRITE));
+		if (ok)
+			a = r->end;
+	}
+	spin_unlock_irqrestore(&vm->lock, flags);
+	return ok;
+}

@@ -43,6 +43,8 @@ uintptr_t vm_mmap(struct vm *vm, size_t len, unsigned prot);
 /* Unmap [addr, addr+len), which must lie inside one region; the region shrinks or
  * splits.  -EINVAL otherwise.  Interrupts on (TLBs are flushed on every CPU). */
 int vm_munmap(struct vm *vm, uintptr_t addr, size_t len);
+/* Does every byte of [addr, addr+len) lie in a region allowing the access? */
+bool vm_range_ok(struct vm *vm, uintptr_t addr, size_t len, bool write);
 /* A fault at addr: map a zeroed page if a region allows the access.  0, or -EFAULT. */
 int vm_fault(struct vm *vm, uintptr_t addr, bool write, bool exec);
 /* Copy into the address space through the direct map (the loader), mapping pages on

@@ -21,12 +21,15 @@ static char which[16];
 
 static int set_bench(const char *v)
 {
-	if (!v || strcmp(v, "smp"))
+	if (!v || (strcmp(v, "smp") && strcmp(v, "sched")))
 		return -EINVAL;
 	strlcpy(which, v, sizeof(which));
 	return 0;
 }
-KERNEL_ARG(bench, "bench=smp: measure IPI and timer latencies, print JSON lines, power off", set_bench);
+KERNEL_ARG(bench, "bench=smp|sched: measure (IPIs and timers; or scheduling, from the "
+	   "benchsched program), print JSON lines, power off", set_bench);
+
+int init_run(const char *cmd);	/* kernel/init.c */
 
 static void sort(uint64_t *v, int n)
 {
@@ -96,6 +99,10 @@ void bench_run_requested(void)
 {
 	if (!which[0])
 		return;
+	if (!strcmp(which, "sched")) {
+		int status = init_run("benchsched");
+		arch_power_off(status == 0 ? 0 : 1);
+	}
 	uint64_t *v = kmalloc(SAMPLES * sizeof(uint64_t));
 	if (!v) {
 		printk("bench: out of memory\n");

@@ -1,0 +1,48 @@
+/* libc/wisp.c: wisp's own calls for user programs (libc/wisp.h): clock, sleep,
+ * yield, thread id, spawning and waiting for tasks, futexes. Threads, mutexes and
+ * condition variables are in libc/thread.c. */
+#include "syscall.h"
+#include "wisp.h"
+
+uint64_t wisp_clock_ns(void)
+{
+	return (uint64_t)wisp_syscall0(SYS_clock);
+}
+
+void wisp_sleep_ns(uint64_t ns)
+{
+	if (ns != 0)
+		wisp_syscall1(SYS_sleep, (long)ns);
+}
+
+void wisp_yield(void)
+{
+	wisp_syscall0(SYS_yield);
+}
+
+long wisp_gettid(void)
+{
+	return wisp_syscall0(SYS_gettid);
+}
+
+long wisp_spawn(const char *cmdline)
+{
+	return wisp_syscall_ret(wisp_syscall1(SYS_spawn, (long)cmdline));
+}
+
+long wisp_wait(long task, int *status)
+{
+	return wisp_syscall_ret(wisp_syscall2(SYS_wait, task, (long)status));
+}
+
+int wisp_futex_wait(uint32_t *addr, uint32_t expected, uint64_t timeout_ns)
+{
+	long r = wisp_syscall3(SYS_futex_wait, (long)addr, expected, (long)timeout_ns);
+
+	return r < 0 ? (int)-r : 0;
+}
+
+int wisp_futex_wake(uint32_t *addr, int n)
+{
+	return (int)wisp_syscall_ret(wisp_syscall2(SYS_futex_wake, (long)addr, n));
+}

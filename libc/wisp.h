@@ -1,0 +1,77 @@
+/* libc/wisp.h: wisp's own interface for user programs, beside newlib's C library:
+ * the clock, sleeping, tasks, threads, futexes, mutexes and condition variables.
+ * Error values are <errno.h> numbers, which are also the kernel's (libc/errno.c). */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Clock and scheduling. None of these fail. */
+uint64_t wisp_clock_ns(void);		/* monotonic nanoseconds since boot */
+void wisp_sleep_ns(uint64_t ns);	/* block at least ns; 0 returns at once */
+void wisp_yield(void);			/* give the CPU to another runnable thread */
+long wisp_gettid(void);			/* this thread's id */
+
+/* Tasks, POSIX style: the task id, or -1 with errno set.
+ * wisp_spawn starts "module args..." (SYS_spawn); wisp_wait blocks until `task`
+ * has ended and stores its exit status (WAIT_FAULT_BASE + vector if a fault killed
+ * it, kernel/uapi/syscall.h) in *status when status is not NULL. */
+long wisp_spawn(const char *cmdline);
+long wisp_wait(long task, int *status);
+
+/* Futexes: wait returns 0 when woken (or spuriously), EAGAIN if *addr != expected
+ * on entry, ETIMEDOUT after timeout_ns (0: no timeout). wake returns how many
+ * threads it woke, or -1 with errno set. */
+int wisp_futex_wait(uint32_t *addr, uint32_t expected, uint64_t timeout_ns);
+int wisp_futex_wake(uint32_t *addr, int n);
+
+/* Threads, pthreads style: 0 or a positive errno value. A thread runs fn(arg) on a
+ * stack of its own (SYS_mmap'd, no guard page: overflowing it corrupts whatever lies
+ * below); fn's return value, or wisp_thread_exit's argument, is what join reports.
+ * Every thread must be joined exactly once: join frees the stack, which only it may
+ * do (the thread is gone by then). Stack sizes are rounded up to 4 KiB pages. */
+#define WISP_THREAD_STACK_SIZE	(64 * 1024)
+
+typedef struct wisp_thread {
+	long tid;
+	void *stack;		/* the mapping wisp_thread_join unmaps */
+	size_t stack_size;
+} wisp_thread_t;
+
+int wisp_thread_create(wisp_thread_t *t, void *(*fn)(void *), void *arg);
+int wisp_thread_create_stack(wisp_thread_t *t, void *(*fn)(void *), void *arg,
+			     size_t stack_size);
+int wisp_thread_join(wisp_thread_t t, void **result);
+_Noreturn void wisp_thread_exit(void *result);
+
+/* Mutex: Drepper's three-state futex mutex ("Futexes Are Tricky", mutex3).
+ * Not recursive and not owner-checked: unlocking a mutex another thread holds is a
+ * bug nobody catches; unlocking a free one returns EPERM. Zero is unlocked. */
+typedef struct wisp_mutex {
+	uint32_t state;		/* 0 free, 1 held, 2 held and threads may be waiting */
+} wisp_mutex_t;
+
+#define WISP_MUTEX_INIT	{ 0 }
+
+int wisp_mutex_lock(wisp_mutex_t *m);
+int wisp_mutex_trylock(wisp_mutex_t *m);	/* 0, or EBUSY when held */
+int wisp_mutex_unlock(wisp_mutex_t *m);
+
+/* Condition variable: a sequence counter that every signal bumps; a waiter sleeps
+ * on the value it read while holding the mutex, so a signal between its unlock and
+ * its sleep is never lost. Wakeups may be spurious: wait in a loop on the predicate.
+ * Zero is a valid initial state. */
+typedef struct wisp_cond {
+	uint32_t seq;
+} wisp_cond_t;
+
+#define WISP_COND_INIT	{ 0 }
+
+int wisp_cond_wait(wisp_cond_t *c, wisp_mutex_t *m);	/* m held on entry and return */
+int wisp_cond_signal(wisp_cond_t *c);
+int wisp_cond_broadcast(wisp_cond_t *c);
+
+/* The heap (sbrk, hence malloc) is one SYS_mmap reservation of this many bytes, made
+ * on the first allocation; malloc fails with ENOMEM past it. 64 MiB unless a program
+ * defines its own: `const size_t wisp_heap_size = 256 << 20;`. */
+extern const size_t wisp_heap_size;
