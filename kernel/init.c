@@ -8,6 +8,7 @@
 #include <kernel/string.h>
 #include <kernel/task.h>
 #include <kernel/uapi/errno.h>
+#include <kernel/uapi/syscall.h>
 #include <arch/arch.h>
 
 static char init_cmd[256];
@@ -24,7 +25,7 @@ KERNEL_ARG(init, "init=\"PROGRAM ARGS\": run this boot module, then power off wi
 /* Run cmd to its end; its exit status, or -1 if it could not start. */
 int init_run(const char *cmd)
 {
-	long id = task_spawn(cmd);
+	long id = task_spawn(cmd, CAP_ALL);
 	int status = -1;
 
 	if (id < 0) {

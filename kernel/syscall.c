@@ -127,14 +127,17 @@ static long sys_munmap(long addr, long len, long c, long d, long e, long f)
 	return vm_munmap(task_current()->vm, (uintptr_t)addr, (size_t)len);
 }
 
-static long sys_spawn(long ucmd, long b, long c, long d, long e, long f)
+static long sys_spawn(long ucmd, long caps, long c, long d, long e, long f)
 {
 	char cmd[256];
-	long n = copy_string_from_user(cmd, (uintptr_t)ucmd, sizeof(cmd));
+	unsigned mine = task_current()->caps;
 
+	if (!(mine & CAP_SPAWN))
+		return -EPERM;
+	long n = copy_string_from_user(cmd, (uintptr_t)ucmd, sizeof(cmd));
 	if (n < 0)
 		return n == -ENAMETOOLONG ? -E2BIG : n;
-	return task_spawn(cmd);
+	return task_spawn(cmd, (unsigned)caps & mine);	/* nobody gains a capability */
 }
 
 static long sys_wait(long id, long ustatus, long c, long d, long e, long f)

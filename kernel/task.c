@@ -110,7 +110,7 @@ static void task_free(struct task *t)
 	kfree(t);
 }
 
-long task_spawn(const char *cmdline)
+long task_spawn(const char *cmdline, unsigned caps)
 {
 	char buf[256];
 	char *argv[32];
@@ -144,6 +144,7 @@ long task_spawn(const char *cmdline)
 		return -ENOMEM;
 	}
 	strlcpy(t->name, argv[0], sizeof(t->name));
+	t->caps = caps;
 	t->lock = (struct spinlock)SPINLOCK_INIT("task");
 	list_init(&t->threads);
 	waitq_init(&t->done, "task done");

@@ -13,6 +13,7 @@
 struct task {
 	long id;
 	char name[32];
+	unsigned caps;		/* CAP_* (kernel/uapi/syscall.h); fixed at spawn */
 	struct vm *vm;
 	struct spinlock lock;	/* after a waitq's lock, before a thread's */
 	struct list threads;	/* [lock] live threads */
@@ -29,7 +30,7 @@ struct task {
 /* Start the module named by the first word of cmdline with the rest as arguments.
  * Returns the task id, or -ENOENT (no such module), -ENOEXEC (bad ELF: reported on
  * the console), -ENOMEM, -E2BIG. */
-long task_spawn(const char *cmdline);
+long task_spawn(const char *cmdline, unsigned caps);
 /* Wait for task id to end; *status gets its status.  The task is then forgotten. */
 int task_wait(long id, int *status);
 /* End the calling thread's task with status (SYS_exit). */

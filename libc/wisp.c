@@ -27,7 +27,12 @@ long wisp_gettid(void)
 
 long wisp_spawn(const char *cmdline)
 {
-	return wisp_syscall_ret(wisp_syscall1(SYS_spawn, (long)cmdline));
+	return wisp_spawn_caps(cmdline, CAP_ALL);	/* the kernel keeps only ours */
+}
+
+long wisp_spawn_caps(const char *cmdline, unsigned caps)
+{
+	return wisp_syscall_ret(wisp_syscall2(SYS_spawn, (long)cmdline, (long)caps));
 }
 
 long wisp_wait(long task, int *status)

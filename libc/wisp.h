@@ -17,6 +17,10 @@ long wisp_gettid(void);			/* this thread's id */
  * has ended and stores its exit status (WAIT_FAULT_BASE + vector if a fault killed
  * it, kernel/uapi/syscall.h) in *status when status is not NULL. */
 long wisp_spawn(const char *cmdline);
+/* The same, passing on only the capabilities in caps (CAP_* in
+ * kernel/uapi/syscall.h) that this task has; wisp_spawn passes on all it has.
+ * Without CAP_SPAWN both fail with EPERM. */
+long wisp_spawn_caps(const char *cmdline, unsigned caps);
 long wisp_wait(long task, int *status);
 
 /* Futexes: wait returns 0 when woken (or spuriously), EAGAIN if *addr != expected

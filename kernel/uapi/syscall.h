@@ -28,12 +28,19 @@ enum wisp_syscall {
 	SYS_futex_wake = 11,	/* (uint32_t *addr, int n) -> threads woken */
 	SYS_mmap = 12,		/* (size_t len, int prot) -> address of zeroed anonymous pages */
 	SYS_munmap = 13,	/* (void *addr, size_t len) -> 0 */
-	SYS_spawn = 14,		/* (const char *cmdline) -> task id; cmdline = "module args..." */
+	SYS_spawn = 14,		/* (const char *cmdline, unsigned caps) -> task id; cmdline =
+				 * "module args..."; the child gets caps & the caller's own;
+				 * -EPERM if the caller lacks CAP_SPAWN */
 	SYS_wait = 15,		/* (long task, int *status) -> task id when it has ended */
 	SYS_getpid = 16,	/* () -> this task's id */
 	SYS_gettid = 17,	/* () -> this thread's id */
 	SYS_count
 };
+
+/* Capabilities of a task.  Programs the kernel starts (init=, test=user) have all;
+ * a task passes on only what it has and chooses to. */
+#define CAP_SPAWN	(1u << 0)	/* may start programs */
+#define CAP_ALL		CAP_SPAWN
 
 /* SYS_mmap prot bits. */
 #define PROT_READ	1

@@ -5,12 +5,13 @@
 #include <kernel/ktest.h>
 #include <kernel/task.h>
 #include <kernel/uapi/errno.h>
+#include <kernel/uapi/syscall.h>
 
 KTEST(task, spawn_and_wait)
 {
 	int status = -1;
 	unsigned tasks = task_count();
-	long id = task_spawn("raw");
+	long id = task_spawn("raw", CAP_ALL);
 
 	KT_ASSERT(id > 0);
 	KT_EQ(task_wait(id, &status), 0);
@@ -25,7 +26,7 @@ KTEST(task, many_at_once)
 	long ids[N];
 
 	for (int i = 0; i < N; i++) {
-		ids[i] = task_spawn(i % 2 ? "fault gp" : "raw");
+		ids[i] = task_spawn(i % 2 ? "fault gp" : "raw", CAP_ALL);
 		KT_ASSERT(ids[i] > 0);
 	}
 	for (int i = 0; i < N; i++) {
@@ -43,7 +44,7 @@ KTEST(task, faults_end_only_their_task)
 
 	for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		int status = -1;
-		long id = task_spawn(kinds[i]);
+		long id = task_spawn(kinds[i], CAP_ALL);
 		KT_ASSERT(id > 0);
 		KT_EQ(task_wait(id, &status), 0);
 		KT_EQ(status, 128 + vectors[i]);
@@ -52,8 +53,8 @@ KTEST(task, faults_end_only_their_task)
 
 KTEST(task, refusals)
 {
-	KT_EQ(task_spawn("nosuchprogram"), -ENOENT);
-	KT_EQ(task_spawn(""), -ENOENT);
-	KT_EQ(task_spawn("badelf"), -ENOEXEC);
-	KT_EQ(task_spawn("kernel.sym"), -ENOEXEC);	/* an ELF, but not a program */
+	KT_EQ(task_spawn("nosuchprogram", CAP_ALL), -ENOENT);
+	KT_EQ(task_spawn("", CAP_ALL), -ENOENT);
+	KT_EQ(task_spawn("badelf", CAP_ALL), -ENOEXEC);
+	KT_EQ(task_spawn("kernel.sym", CAP_ALL), -ENOEXEC);	/* an ELF, but not a program */
 }

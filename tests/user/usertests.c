@@ -262,6 +262,25 @@ static int t_bad_programs(void)
 	return 0;
 }
 
+/* Starting programs takes CAP_SPAWN; a child given none cannot, nor can its own
+ * children regain it. */
+static int t_spawn_needs_capability(void)
+{
+	int status = -1;
+	long id = wisp_spawn_caps("usertests spawn_without_capability", 0);
+	CHECK(id > 0);
+	CHECK(wisp_wait(id, &status) == id);
+	CHECK(status == 0);
+	return 0;
+}
+
+static int t_spawn_without_capability(void)
+{
+	CHECK(wisp_spawn("raw") == -1 && errno == EPERM);
+	CHECK(wisp_spawn_caps("raw", CAP_ALL) == -1 && errno == EPERM);
+	return 0;
+}
+
 static int t_clock_sleep_ids(void)
 {
 	uint64_t t0 = wisp_clock_ns();
@@ -285,6 +304,15 @@ static const struct {
 	{ "fault_kinds", t_fault_kinds },
 	{ "bad_programs", t_bad_programs },
 	{ "clock_sleep_ids", t_clock_sleep_ids },
+	{ "spawn_needs_capability", t_spawn_needs_capability },
+};
+
+/* Run only as a child of spawn_needs_capability, never from the table. */
+static const struct {
+	const char *name;
+	int (*fn)(void);
+} helpers[] = {
+	{ "spawn_without_capability", t_spawn_without_capability },
 };
 
 int main(int argc, char **argv)
@@ -296,6 +324,9 @@ int main(int argc, char **argv)
 		for (int i = 0; i < n; i++)
 			if (!strcmp(argv[1], cases[i].name))
 				return cases[i].fn();
+		for (unsigned i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++)
+			if (!strcmp(argv[1], helpers[i].name))
+				return helpers[i].fn();
 		printf("usertests: no case named %s\n", argv[1]);
 		return 2;
 	}
