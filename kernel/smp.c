@@ -30,16 +30,19 @@ void smp_init_cpu(void)
 int smp_call(const cpumask_t *mask, void (*fn)(void *arg), void *arg, bool wait)
 {
 	int pending = 0;
-	unsigned me = this_cpu()->id;
 
 	if (wait)
 		assert(arch_irqs_enabled());
+	preempt_disable();	/* "this CPU" must stay this CPU while the calls go out */
+	unsigned me = this_cpu()->id;
 	for_each_cpu_in(cpu, mask) {
 		if (cpu == me || !cpumask_test(&cpus_online, cpu))
 			continue;
 		struct smp_call *call = kmalloc(sizeof(*call));
-		if (!call)
+		if (!call) {
+			preempt_enable();
 			return -ENOMEM;	/* calls already queued still run */
+		}
 		*call = (struct smp_call){ .fn = fn, .arg = arg, .pending = wait ? &pending : NULL };
 		if (wait)
 			__atomic_add_fetch(&pending, 1, __ATOMIC_RELAXED);
@@ -54,6 +57,7 @@ int smp_call(const cpumask_t *mask, void (*fn)(void *arg), void *arg, bool wait)
 		fn(arg);
 		arch_irq_restore(flags);
 	}
+	preempt_enable();
 	while (wait && __atomic_load_n(&pending, __ATOMIC_ACQUIRE))
 		arch_cpu_relax();
 	return 0;

@@ -296,10 +296,14 @@ int task_wait(long id, int *status)
 	struct task *t = lookup(id);
 	if (!t)
 		return -ENOENT;
+	struct task *me = task_current();
 	unsigned long flags = spin_lock_irqsave(&t->done.lock);
-	while (!t->ended)
+	while (!t->ended && !(me && READ_ONCE(me->exiting)))
 		waitq_wait(&t->done);
+	bool ended = t->ended;
 	spin_unlock_irqrestore(&t->done.lock, flags);
+	if (!ended)
+		return -EINTR;	/* the waiter's own task is ending */
 	if (status)
 		*status = t->status;
 	task_free(t);
