@@ -5,8 +5,8 @@
  * IA32_LSTAR; it does not switch stacks.  The entry swaps GS to reach this CPU's
  * struct cpu, parks the user RSP there, moves to the thread's kernel stack and builds
  * a struct trap_frame (vector SYSCALL_VECTOR) so the C side sees one frame shape for
- * every way into the kernel.  The way back is IRETQ, which restores RIP, RFLAGS and
- * RSP exactly as the frame says (no SYSRET with a non-canonical RCX to worry about). */
+ * every way into the kernel.  The way back is SYSRET when the frame is one SYSRET can
+ * restore, IRETQ (return_to_user) otherwise. */
 
 #include <arch/traps.h>
 
@@ -44,7 +44,37 @@ syscall_entry:
 	sti
 	call	syscall_dispatch
 	cli
-	jmp	return_to_user
+	/* SYSRET when the frame allows it: a canonical user RIP (SYSRET with a
+	 * non-canonical RCX faults in ring 0 on the user stack: SDM Vol. 2B SYSRET,
+	 * and the Intel SYSRET advisory, CVE-2012-0217) and unchanged selectors. */
+	movq	17*8(%rsp), %rcx		/* rip */
+	shrq	$47, %rcx
+	jnz	return_to_user
+	cmpq	$(GDT_UCODE | 3), 18*8(%rsp)	/* cs */
+	jne	return_to_user
+	cmpq	$(GDT_UDATA | 3), 21*8(%rsp)	/* ss */
+	jne	return_to_user
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rbp
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rbx
+	popq	%rax
+	addq	$16, %rsp		/* vector, error code */
+	movq	(%rsp), %rcx		/* rip: SYSRET's destination */
+	movq	16(%rsp), %r11		/* rflags: what SYSRET loads */
+	movq	24(%rsp), %rsp		/* the user stack; interrupts stay off until SYSRET */
+	swapgs
+	sysretq
 	.size syscall_entry, . - syscall_entry
 
 /* Leave the kernel for user mode with the trap frame at the top of this stack:
