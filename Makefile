@@ -65,6 +65,7 @@ KERNEL_OBJS := \
 	kernel/cmdline.o \
 	kernel/elf_check.o \
 	kernel/futex.o \
+	kernel/ghost_queue.o \
 	kernel/console.o \
 	kernel/format.o \
 	kernel/frame_map.o \
@@ -190,16 +191,25 @@ $(BUILD)/wisp.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym boot/grub.cfg $(ISO_P
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -Werror \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -I. -Iarch/x86_64/include
 HOST_SRCS := arch/x86_64/acpi_parse.c kernel/cmdline.c kernel/elf_check.c kernel/format.c \
-	kernel/frame_map.c kernel/heap.c \
+	kernel/frame_map.c kernel/ghost_queue.c kernel/heap.c tests/host/test_ghost_queue.c \
 	tests/host/main.c tests/host/test_acpi.c tests/host/test_cmdline.c tests/host/test_elf.c \
 	tests/host/test_format.c tests/host/test_frame_map.c tests/host/test_heap.c
 
 $(BUILD)/host/unit: $(HOST_SRCS) $(wildcard tests/host/*.h kernel/*.h arch/x86_64/include/arch/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	@$(CC) $(HOST_CFLAGS) $(HOST_SRCS) -o $@
+	@$(CC) $(HOST_CFLAGS) $(HOST_SRCS) -o $@ -pthread
 
 host-test-bin: $(BUILD)/host/unit
+
+# Benchmarks of pure kernel code on the host's real CPUs (JSON lines).
+$(BUILD)/host/bench_ghost_queue: tests/host/bench_ghost_queue.c kernel/ghost_queue.c kernel/ghost_queue.h
+	@mkdir -p $(dir $@)
+	@$(CC) -std=gnu11 -O2 -g -Wall -Werror -I. $(filter %.c,$^) -o $@ -pthread
+
+.PHONY: bench-host
+bench-host: $(BUILD)/host/bench_ghost_queue
+	@$<
 
 # User programs: static x86-64 ELF executables (ET_EXEC at 0x400000, libc/user.ld)
 # on newlib and wisp's libc/ (crt0, system calls, threads; include <wisp.h>).

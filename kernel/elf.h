@@ -1,5 +1,5 @@
 /* kernel/elf.h: the ELF64 structures wisp reads (System V ABI, "ELF-64 Object File
- * Format" 1.5): headers for the symbol table today, program headers for the loader. */
+ * Format" 1.5): section headers for the symbol table, program headers for the loader. */
 #pragma once
 
 #include <stdint.h>

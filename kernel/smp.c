@@ -90,7 +90,9 @@ void smp_resched(unsigned cpu)
 	arch_send_resched(cpu);
 }
 
-/* No scheduler consumes it yet: the request is counted so tests can see it arrive. */
+/* The sender set need_resched (sched_set_need_resched) or only wanted this CPU out
+ * of hlt; the preemption point on the way out of the interrupt acts on it.  Counted
+ * so tests can see every IPI arrive. */
 void smp_resched_interrupt(void)
 {
 	__atomic_add_fetch(&this_cpu()->ipi_resched, 1, __ATOMIC_RELAXED);

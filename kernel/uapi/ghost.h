@@ -1,0 +1,93 @@
+/* kernel/uapi/ghost.h: the ghOSt ABI between the wisp kernel and agents, version
+ * GHOST_ABI_VERSION.  Everything an agent shares with the kernel is laid out here,
+ * with a static assertion on every layout; kernel and agents include this one file.
+ * The model is ghOSt's (Humphries et al., SOSP 2021); the names follow it so a ghOSt
+ * user feels at home, the layouts are wisp's own.
+ *
+ * Lifecycle of a thread in an enclave, as the agent sees it:
+ *
+ *	thread joins the enclave         -> THREAD_CREATED (Tseq 1), status word runnable
+ *	agent commits txn(thread, Tseq)  -> thread runs on the txn's CPU; status on_cpu
+ *	thread blocks                    -> THREAD_BLOCKED,   Tseq++, not runnable
+ *	thread wakes                     -> THREAD_WAKEUP,    Tseq++, runnable
+ *	a native thread takes its CPU    -> THREAD_PREEMPTED, Tseq++, runnable
+ *	thread yields                    -> THREAD_YIELD,     Tseq++, runnable
+ *	affinity changes                 -> THREAD_AFFINITY,  Tseq++
+ *	thread exits                     -> THREAD_DEAD,      Tseq++, status word freed
+ *	                                    once the agent has seen the message
+ *
+ * Every message about a thread carries the Tseq after the event; every transaction
+ * names the Tseq the agent decided on.  If the kernel has moved on (a newer message is
+ * on its way), the commit fails with GHOST_TXN_THREAD_STALE and changes nothing: the
+ * agent reads its queue and decides again.  Per CPU, the kernel keeps an Aseq that
+ * moves whenever a message for that CPU's agent is produced; a commit names it too
+ * (GHOST_TXN_AGENT_STALE).
+ *
+ * Memory ordering (docs/TRICKS.md has the argument): the kernel updates a status word,
+ * then publishes the message that announces it with a release store of the queue
+ * head; an agent that acquire-loads the head and reads the message sees the update. */
+#pragma once
+
+#include <stdint.h>
+
+#define GHOST_ABI_VERSION	1
+
+/* Messages. */
+enum ghost_msg_type {
+	GHOST_MSG_NONE = 0,
+	GHOST_MSG_THREAD_CREATED = 1,
+	GHOST_MSG_THREAD_BLOCKED,
+	GHOST_MSG_THREAD_PREEMPTED,
+	GHOST_MSG_THREAD_YIELD,
+	GHOST_MSG_THREAD_DEAD,
+	GHOST_MSG_THREAD_WAKEUP,
+	GHOST_MSG_THREAD_AFFINITY,
+	GHOST_MSG_TIMER_TICK = 32,
+	GHOST_MSG_CPU_AVAILABLE,	/* a CPU became the enclave's to use */
+	GHOST_MSG_CPU_TAKEN,		/* a native thread (or removal) took a CPU */
+};
+
+/* One message: 32 bytes, two to a cache line. */
+struct ghost_msg {
+	uint16_t type;		/* enum ghost_msg_type */
+	uint16_t cpu;		/* where it happened */
+	uint32_t tseq;		/* the thread's sequence number after the event */
+	uint64_t tid;		/* the thread (0 for CPU events) */
+	uint64_t time_ns;	/* when it happened, kernel clock */
+	uint64_t arg;		/* per type: runtime for BLOCKED/PREEMPTED/YIELD, ... */
+};
+
+_Static_assert(sizeof(struct ghost_msg) == 32, "ghost_msg is 32 bytes");
+_Static_assert(__builtin_offsetof(struct ghost_msg, tid) == 8, "ghost_msg layout");
+_Static_assert(__builtin_offsetof(struct ghost_msg, arg) == 24, "ghost_msg layout");
+
+/* A message queue: a single-producer (the kernel, under the queue's lock),
+ * single-consumer (one agent thread) ring in shared memory.  head and tail count
+ * messages since creation and never wrap in practice (2^64); the slot of message n is
+ * n % nslots.  The kernel never overwrites an unconsumed message: when the ring is
+ * full it drops the new message, counts it in overflow, and the agent, seeing
+ * overflow change, rebuilds its view from the status words. */
+#define GHOST_QUEUE_MAGIC	0x67717565u	/* "gque" */
+
+struct ghost_queue {
+	uint32_t magic;
+	uint32_t version;	/* GHOST_ABI_VERSION */
+	uint32_t nslots;	/* a power of two */
+	uint32_t id;
+	uint64_t reserved0[6];
+	uint64_t head;		/* written by the kernel only (release) */
+	uint64_t reserved1[7];
+	uint64_t tail;		/* written by the agent only (release) */
+	uint64_t reserved2[7];
+	uint64_t overflow;	/* messages dropped; written by the kernel only */
+	uint64_t reserved3[7];
+	struct ghost_msg msgs[];
+};
+
+_Static_assert(__builtin_offsetof(struct ghost_queue, head) == 64, "head on its own line");
+_Static_assert(__builtin_offsetof(struct ghost_queue, tail) == 128, "tail on its own line");
+_Static_assert(__builtin_offsetof(struct ghost_queue, overflow) == 192, "overflow line");
+_Static_assert(__builtin_offsetof(struct ghost_queue, msgs) == 256, "slots start on a line");
+
+/* Bytes of shared memory a queue of nslots messages takes. */
+#define GHOST_QUEUE_BYTES(nslots)	(256 + 32 * (uint64_t)(nslots))
