@@ -54,6 +54,7 @@ static void finish_switch(void)
 	} else {
 		__atomic_store_n(&prev->on_cpu, 0, __ATOMIC_RELEASE);
 	}
+	c->curr->class->run_start(c, c->curr);
 	spin_unlock(&c->rq_lock);
 	if (ended)
 		task_ended(ended);	/* after the unlock: it wakes threads */
@@ -138,6 +139,7 @@ void schedule(void)
 	next->last_start = now;
 	next->cpu = c->id;
 	if (next == prev) {
+		next->class->run_start(c, next);
 		spin_unlock(&c->rq_lock);
 		arch_irq_restore(flags);
 		return;
@@ -252,6 +254,7 @@ const struct sched_class idle_class = {
 	.pick_next = idle_pick,
 	.put_prev = idle_nothing,
 	.set_next = idle_nothing,
+	.run_start = idle_nothing,
 	.steal = NULL,
 };
 

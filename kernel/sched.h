@@ -12,8 +12,11 @@
  *                       return it, or NULL if the class has nothing.  rq_lock held.
  *   put_prev(c, t)      t was running on c and stays runnable (preempted or yield):
  *                       requeue it.  rq_lock held.
- *   set_next(c, t)      t is about to run on c (after pick_next).  rq_lock held.  A
- *                       class with time slices arms them here.
+ *   set_next(c, t)      t is about to run on c (after pick_next).  rq_lock held.
+ *   run_start(c, t)     t now runs on c: the switch to it is complete (or there was
+ *                       none).  rq_lock held, interrupts off.  A class with time
+ *                       slices starts them here, so the switch itself, which can
+ *                       take tens of µs under an emulator, never eats the slice.
  *   steal(c)            c is idle: take one runnable thread that may run on c off
  *                       another CPU's queue and return it (not on any queue), or NULL.
  *                       No locks held on entry or exit; take one rq_lock at a time.
@@ -33,6 +36,7 @@ struct sched_class {
 	struct thread *(*pick_next)(struct cpu *c);
 	void (*put_prev)(struct cpu *c, struct thread *t);
 	void (*set_next)(struct cpu *c, struct thread *t);
+	void (*run_start)(struct cpu *c, struct thread *t);
 	struct thread *(*steal)(struct cpu *c);
 };
 

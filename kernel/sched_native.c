@@ -84,8 +84,12 @@ static void slice_over(struct timer *tm)
 static void native_set_next(struct cpu *c, struct thread *t)
 {
 	timer_cancel(&c->slice_timer);
-	if (t == c->idle)
-		return;
+}
+
+/* The slice starts once the thread really runs (see run_start in sched.h). */
+static void native_run_start(struct cpu *c, struct thread *t)
+{
+	timer_cancel(&c->slice_timer);
 	t->slice_end = clock_ns() + slice_ns;
 	timer_arm(&c->slice_timer, c->id, t->slice_end, slice_over);
 }
@@ -129,5 +133,6 @@ const struct sched_class native_class = {
 	.pick_next = native_pick,
 	.put_prev = native_put_prev,
 	.set_next = native_set_next,
+	.run_start = native_run_start,
 	.steal = native_steal,
 };
