@@ -66,6 +66,7 @@ KERNEL_OBJS := \
 	kernel/elf_check.o \
 	kernel/futex.o \
 	kernel/ghost_queue.o \
+	kernel/ghost_txn.o \
 	kernel/console.o \
 	kernel/format.o \
 	kernel/frame_map.o \
@@ -191,7 +192,8 @@ $(BUILD)/wisp.iso: $(BUILD)/kernel.elf $(BUILD)/kernel.sym boot/grub.cfg $(ISO_P
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -Werror \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -I. -Iarch/x86_64/include
 HOST_SRCS := arch/x86_64/acpi_parse.c kernel/cmdline.c kernel/elf_check.c kernel/format.c \
-	kernel/frame_map.c kernel/ghost_queue.c kernel/heap.c tests/host/test_ghost_queue.c \
+	kernel/frame_map.c kernel/ghost_queue.c kernel/ghost_txn.c kernel/heap.c \
+	tests/host/test_ghost_queue.c tests/host/test_ghost_txn.c \
 	tests/host/main.c tests/host/test_acpi.c tests/host/test_cmdline.c tests/host/test_elf.c \
 	tests/host/test_format.c tests/host/test_frame_map.c tests/host/test_heap.c
 

@@ -91,3 +91,70 @@ _Static_assert(__builtin_offsetof(struct ghost_queue, msgs) == 256, "slots start
 
 /* Bytes of shared memory a queue of nslots messages takes. */
 #define GHOST_QUEUE_BYTES(nslots)	(256 + 32 * (uint64_t)(nslots))
+
+/* Status words: the kernel's view of each thread and CPU of an enclave, in shared
+ * memory the agent may only read.  A word is updated under a seqcount: the kernel
+ * makes seq odd, writes the fields, makes seq even (release); a reader retries while
+ * seq is odd or changed across its read. */
+#define GHOST_SW_RUNNABLE	(1u << 0)
+#define GHOST_SW_ON_CPU		(1u << 1)
+#define GHOST_SW_DEAD		(1u << 2)
+
+struct ghost_thread_status {
+	uint32_t seq;		/* seqcount, see above */
+	uint32_t flags;		/* GHOST_SW_* */
+	uint64_t tid;
+	uint32_t tseq;		/* the thread's sequence number now */
+	uint32_t cpu;		/* where it runs or last ran */
+	uint64_t runtime_ns;	/* cumulative */
+	uint64_t switch_ns;	/* when it last went on or off a CPU */
+};
+
+_Static_assert(sizeof(struct ghost_thread_status) == 40, "thread status word layout");
+
+#define GHOST_CPU_AVAILABLE	(1u << 0)	/* the enclave may run threads here now */
+
+struct ghost_cpu_status {
+	uint32_t seq;
+	uint32_t flags;		/* GHOST_CPU_* */
+	uint32_t aseq;		/* the CPU's agent sequence number */
+	uint32_t reserved;
+	uint64_t current_tid;	/* enclave thread running here, 0 if none */
+	uint64_t reserved1[5];
+};
+
+_Static_assert(sizeof(struct ghost_cpu_status) == 64, "one CPU status word per line");
+
+/* Transactions: one slot per CPU in shared memory.  The agent fills tid, tseq, aseq
+ * and flags and sets state to GHOST_TXN_READY; a commit call hands the kernel a set of
+ * CPUs; the kernel copies each slot once, decides, and writes the final state.  A
+ * failed transaction changes nothing. */
+enum ghost_txn_state {
+	GHOST_TXN_EMPTY = 0,
+	GHOST_TXN_READY,		/* filled in by the agent, not yet committed */
+	GHOST_TXN_COMPLETE,		/* done: the thread runs (or the CPU idles) */
+	GHOST_TXN_AGENT_STALE,		/* aseq is not the CPU's current Aseq */
+	GHOST_TXN_THREAD_STALE,		/* tseq is not the thread's current Tseq */
+	GHOST_TXN_NOT_RUNNABLE,		/* the thread is blocked or dead */
+	GHOST_TXN_NOT_IN_ENCLAVE,	/* the thread is not one of the enclave's */
+	GHOST_TXN_CPU_NOT_IN_ENCLAVE,	/* the slot's CPU is not the enclave's */
+	GHOST_TXN_CPU_BUSY,		/* a native thread holds the CPU */
+	GHOST_TXN_INVALID_FLAGS,	/* unknown flag bits, or a slot not READY */
+	GHOST_TXN_NOT_PERMITTED,	/* the caller is not this enclave's agent */
+	GHOST_TXN_ABORTED,		/* a sync group commit failed elsewhere */
+};
+
+#define GHOST_TXN_IDLE		(1u << 0)	/* run nothing: tid must be 0 */
+#define GHOST_TXN_FLAGS		GHOST_TXN_IDLE
+
+struct ghost_txn {
+	uint32_t state;		/* enum ghost_txn_state; READY from the agent */
+	uint32_t flags;		/* GHOST_TXN_* */
+	uint64_t tid;		/* the thread to run, 0 with GHOST_TXN_IDLE */
+	uint32_t tseq;		/* the Tseq the agent decided on */
+	uint32_t aseq;		/* the CPU's Aseq the agent decided on */
+	uint64_t commit_ns;	/* when the kernel completed it */
+	uint64_t reserved[4];
+};
+
+_Static_assert(sizeof(struct ghost_txn) == 64, "one transaction slot per line");
