@@ -64,6 +64,7 @@ KERNEL_OBJS := \
 	kernel/bootinfo.o \
 	kernel/cmdline.o \
 	kernel/elf_check.o \
+	kernel/enclave.o \
 	kernel/futex.o \
 	kernel/ghost_queue.o \
 	kernel/ghost_txn.o \
@@ -93,6 +94,7 @@ KERNEL_OBJS := \
 	kernel/vm.o
 KTEST_OBJS := \
 	tests/ktest/crash.o \
+	tests/ktest/test_enclave.o \
 	tests/ktest/test_args.o \
 	tests/ktest/test_format.o \
 	tests/ktest/test_heap.o \

@@ -36,6 +36,8 @@ struct cpu {
 	struct list native_q;		/* [rq_lock] runnable native threads, FIFO */
 	unsigned nr_native;		/* [rq_lock] how many; read unlocked as a hint */
 	struct timer slice_timer;	/* ends the running native thread's slice */
+	struct enclave *enclave;	/* [enclaves_lock] the enclave owning this CPU */
+	struct thread *ghost_next;	/* [rq_lock] latched by a transaction */
 	uint64_t switches;		/* context switches on this CPU */
 
 	/* Topology [b] (kernel/topology.c). */

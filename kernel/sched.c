@@ -11,6 +11,7 @@
  *     that stays runnable, sched_wake() for one that had blocked (decided under the
  *     thread's lock through on_rq). */
 #include <kernel/sched.h>
+#include <kernel/enclave.h>
 #include <kernel/kmalloc.h>
 #include <kernel/page.h>
 #include <kernel/panic.h>
@@ -24,8 +25,8 @@ void arch_fpu_save(void *area);
 void arch_fpu_restore(const void *area);
 void thread_reap(struct thread *t);	/* thread.c */
 
-/* Highest priority first; the ghost class will sit between native and idle. */
-static const struct sched_class *const classes[] = { &native_class, &idle_class };
+/* Highest priority first: a native thread always preempts a ghost thread. */
+static const struct sched_class *const classes[] = { &native_class, &ghost_class, &idle_class };
 
 static bool started;
 
@@ -120,6 +121,10 @@ void schedule(void)
 	bool stays = prev->state == THREAD_RUNNABLE;
 	if (!stays)
 		prev->on_rq = false;
+	/* Read under the lock enclave code changes it under: the class that requeues. */
+	const struct sched_class *cls = prev->class;
+	if (cls == &ghost_class)
+		prev->tseq++;	/* blocked, preempted or yielded: an event for the agent */
 	spin_unlock(&prev->lock);
 
 	spin_lock(&c->rq_lock);
@@ -128,7 +133,7 @@ void schedule(void)
 	prev->runtime_ns += now - prev->last_start;
 	if (stays && prev != c->idle) {
 		if (cpumask_test(&prev->affinity, c->id))
-			prev->class->put_prev(c, prev);
+			cls->put_prev(c, prev);
 		else
 			c->migrate = prev;	/* finish_switch requeues it elsewhere */
 	}
@@ -186,6 +191,8 @@ void sched_wake(struct thread *t)
 		return;
 	}
 	t->state = THREAD_RUNNABLE;
+	if (t->class == &ghost_class)
+		t->tseq++;		/* THREAD_WAKEUP */
 	bool enqueue = !t->on_rq;	/* still current somewhere: it will see RUNNABLE */
 	t->on_rq = true;
 	unsigned cpu = enqueue ? t->class->select_cpu(t) : 0;
@@ -270,7 +277,7 @@ void sched_init(void)
 	c->curr = main;
 	sched_init_cpu();
 	started = true;
-	printk("wisp: scheduler: classes native > idle, time slice %lu us\n",
+	printk("wisp: scheduler: classes native > ghost > idle, time slice %lu us\n",
 	       (unsigned long)(sched_slice_ns() / 1000));
 }
 

@@ -68,6 +68,12 @@ struct thread {
 	uintptr_t futex_addr;	/* [futex bucket lock] what it waits on */
 	bool futex_woken;	/* [futex bucket lock] */
 
+	struct enclave *enclave;	/* [enclave lock] NULL outside enclaves */
+	struct list enclave_link;	/* [enclave lock] */
+	uint32_t tseq;			/* [lock] ghost: moves at every event */
+	int latched_cpu;		/* ghost: latched on cpu+1, or 0; set under the enclave
+					 * lock and that CPU's rq_lock, cleared under the rq_lock */
+
 	bool ends_task;		/* the last thread of its task: waiters wait for its reaping */
 	bool detached;
 	long exit_code;
