@@ -8,13 +8,6 @@
 #include <kernel/uapi/errno.h>
 #include <arch/arch.h>
 
-uintptr_t arch_uvm_create(void);
-void arch_uvm_destroy(uintptr_t root, void (*free_page)(uint64_t pa));
-int arch_uvm_map(uintptr_t root, uintptr_t va, uint64_t pa, unsigned flags);
-int arch_uvm_unmap(uintptr_t root, uintptr_t va, uint64_t *pa);
-bool arch_uvm_translate(uintptr_t root, uintptr_t va, uint64_t *pa, unsigned *flags);
-void arch_uvm_flush(uintptr_t root);
-
 struct vm *vm_create(void)
 {
 	struct vm *vm = kzalloc(sizeof(*vm));

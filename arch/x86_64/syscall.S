@@ -8,6 +8,7 @@
  * every way into the kernel.  The way back is SYSRET when the frame is one SYSRET can
  * restore, IRETQ (return_to_user) otherwise. */
 
+#include <arch/frame.h>
 #include <arch/traps.h>
 
 	.text
@@ -24,21 +25,7 @@ syscall_entry:
 	pushq	%rcx			/* rip */
 	pushq	$0			/* error code */
 	pushq	$SYSCALL_VECTOR
-	pushq	%rax
-	pushq	%rbx
-	pushq	%rcx
-	pushq	%rdx
-	pushq	%rsi
-	pushq	%rdi
-	pushq	%rbp
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	PUSH_GPRS
 	xorl	%ebp, %ebp		/* the kernel backtrace ends here */
 	movq	%rsp, %rdi
 	sti
@@ -54,21 +41,7 @@ syscall_entry:
 	jne	return_to_user
 	cmpq	$(GDT_UDATA | 3), 21*8(%rsp)	/* ss */
 	jne	return_to_user
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rbp
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rbx
-	popq	%rax
+	POP_GPRS
 	addq	$16, %rsp		/* vector, error code */
 	movq	(%rsp), %rcx		/* rip: SYSRET's destination */
 	movq	16(%rsp), %r11		/* rflags: what SYSRET loads */
@@ -82,21 +55,7 @@ syscall_entry:
 	.global return_to_user
 	.type return_to_user, @function
 return_to_user:
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rbp
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rbx
-	popq	%rax
+	POP_GPRS
 	addq	$16, %rsp
 	swapgs
 	iretq

@@ -6,6 +6,8 @@
  * (arch/traps.h).  The stack is 16-byte aligned at the call (SDM §6.14.2: the CPU
  * aligns RSP before pushing; 22 quadwords keep it aligned). */
 
+#include <arch/frame.h>
+
 .macro STUB vec, has_error
 	.type trap_stub_\vec, @function
 trap_stub_\vec:
@@ -40,39 +42,11 @@ trap_common:
 	testb	$3, 24(%rsp)
 	jz	1f
 	swapgs
-1:	pushq	%rax
-	pushq	%rbx
-	pushq	%rcx
-	pushq	%rdx
-	pushq	%rsi
-	pushq	%rdi
-	pushq	%rbp
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+1:	PUSH_GPRS
 	cld
 	mov	%rsp, %rdi
 	call	trap_dispatch
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rbp
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rbx
-	popq	%rax
+	POP_GPRS
 	add	$16, %rsp		/* vector, error code */
 	testb	$3, 8(%rsp)
 	jz	2f
