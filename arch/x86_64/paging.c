@@ -42,9 +42,9 @@ static unsigned idx(uintptr_t va, int level)
 }
 
 /* The entry for va at level (1 = page table) in the tables under pml4, creating
- * intermediate tables when create is set.  NULL if absent, or if a large page is in
- * the way. */
-static uint64_t *walk(uint64_t *pml4, uintptr_t va, int level, bool create)
+ * intermediate tables when create is set (user-accessible below USER_TOP).  NULL if
+ * absent, or if a large page is in the way.  Also used for user tables (uvm.c). */
+uint64_t *pt_walk(uint64_t *pml4, uintptr_t va, int level, bool create)
 {
 	uint64_t *table = pml4;
 
@@ -86,7 +86,7 @@ static int map_in(uint64_t *pml4, uintptr_t va, uint64_t pa, unsigned flags)
 {
 	if ((va | pa) & (PAGE_SIZE - 1))
 		return -EINVAL;
-	uint64_t *e = walk(pml4, va, 1, true);
+	uint64_t *e = pt_walk(pml4, va, 1, true);
 	if (!e)
 		return -ENOMEM;
 	if (*e & PTE_P)
@@ -119,9 +119,9 @@ int arch_kunmap(uintptr_t va)
 {
 	if (va < DIRECT_MAP_BASE)
 		return -EINVAL;
-	uint64_t *pd_e = walk(kernel_pml4, va, 2, false);
-	uint64_t *pdpt_e = walk(kernel_pml4, va, 3, false);
-	uint64_t *e = walk(kernel_pml4, va, 1, false);
+	uint64_t *pd_e = pt_walk(kernel_pml4, va, 2, false);
+	uint64_t *pdpt_e = pt_walk(kernel_pml4, va, 3, false);
+	uint64_t *e = pt_walk(kernel_pml4, va, 1, false);
 	if (!e || !(*e & PTE_P))
 		return -ENOENT;
 	*e = 0;
@@ -169,7 +169,7 @@ uint64_t arch_kernel_cr3(void)
 static void map_direct(uint64_t *pml4, uint64_t start, uint64_t end)
 {
 	for (uint64_t pa = ALIGN_DOWN(start, LARGE_PAGE); pa < end; pa += LARGE_PAGE) {
-		uint64_t *e = walk(pml4, DIRECT_MAP_BASE + pa, 2, true);
+		uint64_t *e = pt_walk(pml4, DIRECT_MAP_BASE + pa, 2, true);
 		if (!e)
 			panic("paging: out of memory building the direct map");
 		*e = pa | PTE_P | PTE_W | PTE_PS | PTE_G | PTE_NX;
@@ -183,7 +183,7 @@ int arch_direct_map_range(uint64_t pa, uint64_t len)
 	for (uint64_t a = ALIGN_DOWN(pa, LARGE_PAGE); a < pa + len; a += LARGE_PAGE) {
 		if (arch_kernel_translate(DIRECT_MAP_BASE + a, NULL, NULL))
 			continue;
-		uint64_t *e = walk(kernel_pml4, DIRECT_MAP_BASE + a, 2, true);
+		uint64_t *e = pt_walk(kernel_pml4, DIRECT_MAP_BASE + a, 2, true);
 		if (!e)
 			return -ENOMEM;
 		*e = a | PTE_P | PTE_W | PTE_PS | PTE_G | PTE_NX;

@@ -30,11 +30,6 @@ uint64_t arch_kernel_cr3(void);
 void syscall_entry(void);
 bool smap_enabled;	/* read by arch_copy_user (syscall.S) */
 
-static unsigned idx(uintptr_t va, int level)
-{
-	return (va >> (12 + 9 * (level - 1))) & 511;
-}
-
 uintptr_t arch_uvm_create(void)
 {
 	uint64_t *pml4 = page_alloc(1);
@@ -46,23 +41,12 @@ uintptr_t arch_uvm_create(void)
 	return virt_to_phys(pml4);
 }
 
+uint64_t *pt_walk(uint64_t *pml4, uintptr_t va, int level, bool create);	/* paging.c */
+
+/* The page-table entry for va under root, tables created on the way if asked. */
 static uint64_t *entry(uintptr_t root, uintptr_t va, bool create)
 {
-	uint64_t *table = phys_to_virt(root);
-
-	for (int l = 4; l > 1; l--) {
-		uint64_t *e = &table[idx(va, l)];
-		if (!(*e & PTE_P)) {
-			if (!create)
-				return NULL;
-			uint64_t *t = page_alloc(1);
-			if (!t)
-				return NULL;
-			*e = virt_to_phys(t) | PTE_P | PTE_W | PTE_U;
-		}
-		table = phys_to_virt(*e & PTE_ADDR);
-	}
-	return &table[idx(va, 1)];
+	return pt_walk(phys_to_virt(root), va, 1, create);
 }
 
 int arch_uvm_map(uintptr_t root, uintptr_t va, uint64_t pa, unsigned flags)
