@@ -65,6 +65,7 @@ KERNEL_OBJS := \
 	kernel/cmdline.o \
 	kernel/elf_check.o \
 	kernel/enclave.o \
+	kernel/ghost_sys.o \
 	kernel/futex.o \
 	kernel/ghost_queue.o \
 	kernel/ghost_txn.o \

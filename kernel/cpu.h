@@ -38,6 +38,11 @@ struct cpu {
 	struct timer slice_timer;	/* ends the running native thread's slice */
 	struct enclave *enclave;	/* [enclaves_lock] the enclave owning this CPU */
 	struct thread *ghost_next;	/* [rq_lock] latched by a transaction */
+	struct list agent_q;		/* [rq_lock] runnable agent threads, FIFO */
+	bool ghost_cpu_busy;		/* [rq_lock] a native thread had the CPU at the
+					 * last switch (enclave CPU events) */
+	int idle_polling;		/* [a] idle and polling need_resched: no IPI */
+	struct timer ghost_tick;	/* TIMER_TICK for the running ghost thread */
 	uint64_t switches;		/* context switches on this CPU */
 
 	/* Topology [b] (kernel/topology.c). */

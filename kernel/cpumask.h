@@ -38,5 +38,14 @@ static inline bool cpumask_equal(const cpumask_t *a, const cpumask_t *b)
 	return true;
 }
 
+/* The lowest CPU in m, or -1 if m is empty. */
+static inline int cpumask_first(const cpumask_t *m)
+{
+	for (int i = 0; i < CPUMASK_WORDS; i++)
+		if (m->bits[i])
+			return i * 64 + __builtin_ctzll(m->bits[i]);
+	return -1;
+}
+
 #define for_each_cpu_in(c, m) \
 	for (unsigned c = 0; c < MAX_CPUS; c++) if (cpumask_test((m), c))

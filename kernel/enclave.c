@@ -1,17 +1,46 @@
-/* kernel/enclave.c: enclaves and the ghost class.  See enclave.h.
- * Lock order: enclaves_lock, then an enclave's lock, then a thread's lock, then a
- * run queue lock. */
+/* kernel/enclave.c: enclaves, their shared memory, messages and status words,
+ * transactions, agents, and the ghost and agent classes.  See enclave.h. */
 #include <kernel/enclave.h>
+#include <kernel/args.h>
 #include <kernel/ghost_txn.h>
 #include <kernel/kmalloc.h>
 #include <kernel/panic.h>
+#include <kernel/printk.h>
 #include <kernel/sched.h>
+#include <kernel/smp.h>
+#include <kernel/string.h>
+#include <kernel/task.h>
+#include <kernel/vm.h>
 #include <kernel/uapi/errno.h>
+#include <arch/arch.h>
+
+_Static_assert(MAX_THREADS == GHOST_MAX_THREADS, "one thread status word per thread slot");
+_Static_assert(MAX_CPUS <= GHOST_MAX_CPUS, "CPU masks are one uint64_t");
 
 static struct spinlock enclaves_lock = SPINLOCK_INIT("enclaves");
 static struct list enclaves = { &enclaves, &enclaves };	/* [enclaves_lock] */
+static struct enclave *table[MAX_CPUS];		/* [enclaves_lock] by index */
 static int next_id = 1;
 static unsigned nenclaves;
+bool ghost_idle_poll;
+
+static int set_idle(const char *v)
+{
+	if (v && !strcmp(v, "poll"))
+		ghost_idle_poll = true;
+	else if (v && !strcmp(v, "halt"))
+		ghost_idle_poll = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+KERNEL_ARG_NAMED(ghost_idle, "ghost.idle",
+		 "ghost.idle=halt|poll: idle enclave CPUs halt (commits send an IPI) or poll", set_idle);
+
+uint32_t enclave_aseq(struct enclave *e, unsigned cpu)
+{
+	return __atomic_load_n(&e->status->cpu[cpu].aseq, __ATOMIC_ACQUIRE);
+}
 
 unsigned enclave_count(void)
 {
@@ -21,6 +50,161 @@ unsigned enclave_count(void)
 uint32_t enclave_tseq(const struct thread *t)
 {
 	return READ_ONCE(t->tseq);
+}
+
+/* Deferred agent wakeups: per CPU, per enclave index, a mask of agent CPUs. */
+static uint64_t pending_wakes[MAX_CPUS][MAX_CPUS];
+static uint64_t pending_enclaves[MAX_CPUS];
+
+static void defer_wake(struct enclave *e, unsigned cpu)
+{
+	unsigned me = this_cpu()->id;
+	pending_wakes[me][e->index] |= 1ull << cpu;
+	pending_enclaves[me] |= 1ull << e->index;
+}
+
+static void wake_slot(struct agent_slot *s, bool kick)
+{
+	unsigned long flags = spin_lock_irqsave(&s->wq.lock);
+	if (kick)
+		s->kick = true;
+	waitq_wake_all_locked(&s->wq);
+	spin_unlock_irqrestore(&s->wq.lock, flags);
+}
+
+/* An enclave is freed only after every CPU has taken an interrupt since it left the
+ * table (enclave_put), so the pointers read here with interrupts off stay good. */
+void ghost_flush_wakes(void)
+{
+	unsigned me = this_cpu()->id;
+
+	while (pending_enclaves[me]) {
+		unsigned i = (unsigned)__builtin_ctzll(pending_enclaves[me]);
+		uint64_t mask = pending_wakes[me][i];
+		pending_wakes[me][i] = 0;
+		pending_enclaves[me] &= ~(1ull << i);
+		struct enclave *e = table[i];
+		while (e && mask) {
+			unsigned cpu = (unsigned)__builtin_ctzll(mask);
+			mask &= mask - 1;
+			wake_slot(&e->slots[cpu], false);
+		}
+	}
+}
+
+/* Status words: a seqcount per word, odd while the kernel writes it. */
+static void seq_begin(uint32_t *seq)
+{
+	__atomic_store_n(seq, *seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void seq_end(uint32_t *seq)
+{
+	__atomic_store_n(seq, *seq + 1, __ATOMIC_RELEASE);
+}
+
+static struct ghost_thread_status *tsw(struct enclave *e, struct thread *t)
+{
+	return &e->status->thread[GHOST_THREAD_INDEX(t->tid)];
+}
+
+/* t->lock held. */
+static void thread_status(struct enclave *e, struct thread *t, uint32_t flags, uint64_t now)
+{
+	struct ghost_thread_status *w = tsw(e, t);
+	seq_begin(&w->seq);
+	w->flags = flags;
+	w->tid = t->tid;
+	w->tseq = t->tseq;
+	w->cpu = t->cpu;
+	w->runtime_ns = t->runtime_ns;
+	w->switch_ns = now;
+	seq_end(&w->seq);
+}
+
+/* Post m to q; the queue's agent is woken once no lock is held.  Any lock order
+ * position before qlock. */
+static void post(struct enclave *e, struct gqueue *q, struct ghost_msg *m)
+{
+	spin_lock(&q->lock);
+	ghost_queue_push(&q->prod, m);
+	int w = READ_ONCE(q->wake_cpu);
+	if (w >= 0)
+		__atomic_add_fetch(&e->status->cpu[w].aseq, 1, __ATOMIC_RELEASE);
+	spin_unlock(&q->lock);
+	if (w >= 0)
+		defer_wake(e, (unsigned)w);
+}
+
+/* An event about thread t: Tseq moves, the status word says so, one message.
+ * t->lock held, t in e. */
+static void thread_event(struct enclave *e, struct thread *t, uint16_t type, uint32_t flags,
+			 uint64_t now)
+{
+	t->tseq++;
+	thread_status(e, t, flags, now);
+	struct ghost_msg m = { .type = type, .cpu = (uint16_t)t->cpu, .tseq = t->tseq,
+			       .tid = t->tid, .time_ns = now, .arg = t->runtime_ns };
+	post(e, t->gq, &m);
+}
+
+/* The queue that wakes cpu's agent, else the default one.  qlock held. */
+static struct gqueue *cpu_queue(struct enclave *e, unsigned cpu)
+{
+	for (int i = 0; i < GHOST_MAX_QUEUES; i++)
+		if (e->queues[i] && e->queues[i]->wake_cpu == (int)cpu)
+			return e->queues[i];
+	return e->def;
+}
+
+static void cpu_event(struct enclave *e, unsigned cpu, uint16_t type)
+{
+	uint64_t now = clock_ns();
+	struct ghost_msg m = { .type = type, .cpu = (uint16_t)cpu, .time_ns = now };
+	spin_lock(&e->qlock);
+	struct gqueue *q = cpu_queue(e, cpu);
+	spin_unlock(&e->qlock);
+	/* Aseq moves for the CPU itself, whichever queue carries the news. */
+	if (q->wake_cpu != (int)cpu)
+		__atomic_add_fetch(&e->status->cpu[cpu].aseq, 1, __ATOMIC_RELEASE);
+	post(e, q, &m);
+}
+
+/* Queues. */
+static struct gqueue *queue_new(struct enclave *e, uint32_t nslots)
+{
+	struct gqueue *q = kzalloc(sizeof(*q));
+	if (!q)
+		return NULL;
+	q->shm = shm_create(GHOST_QUEUE_BYTES(nslots));
+	if (!q->shm) {
+		kfree(q);
+		return NULL;
+	}
+	q->lock = (struct spinlock)SPINLOCK_INIT("ghost queue");
+	q->q = q->shm->va;
+	q->wake_cpu = -1;
+	return q;
+}
+
+static void queue_free(struct gqueue *q)
+{
+	shm_put(q->shm);
+	kfree(q);
+}
+
+/* Lifetime. */
+static void enclave_free(struct enclave *e)
+{
+	for (int i = 0; i < GHOST_MAX_QUEUES; i++)
+		if (e->queues[i])
+			queue_free(e->queues[i]);
+	if (e->status_shm)
+		shm_put(e->status_shm);
+	if (e->agent_shm)
+		shm_put(e->agent_shm);
+	kfree(e);
 }
 
 struct enclave *enclave_create(const cpumask_t *set, int *err)
@@ -34,7 +218,24 @@ struct enclave *enclave_create(const cpumask_t *set, int *err)
 	}
 	e->cpus = *set;
 	e->lock = (struct spinlock)SPINLOCK_INIT("enclave");
+	e->qlock = (struct spinlock)SPINLOCK_INIT("enclave queues");
+	e->refs = 1;
 	list_init(&e->threads);
+	for (unsigned c = 0; c < MAX_CPUS; c++) {
+		waitq_init(&e->slots[c].wq, "agent");
+	}
+	e->status_shm = shm_create(sizeof(struct ghost_status_area));
+	e->agent_shm = shm_create(sizeof(struct ghost_agent_area));
+	e->def = e->status_shm && e->agent_shm ? queue_new(e, GHOST_DEFAULT_QUEUE_SLOTS) : NULL;
+	if (!e->def) {
+		enclave_free(e);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	e->queues[0] = e->def;
+	e->status = e->status_shm->va;
+	e->agent = e->agent_shm->va;
+
 	unsigned long flags = spin_lock_irqsave(&enclaves_lock);
 	for (unsigned c = 0; c < MAX_CPUS && !*err; c++) {
 		if (!cpumask_test(set, c))
@@ -46,22 +247,98 @@ struct enclave *enclave_create(const cpumask_t *set, int *err)
 	}
 	if (!*err && !cpumask_count(set))
 		*err = -EINVAL;
+	e->index = -1;
+	for (int i = 0; i < MAX_CPUS && !*err && e->index < 0; i++)
+		if (!table[i])
+			e->index = i;
+	if (!*err && e->index < 0)
+		*err = -ENOSPC;
 	if (!*err) {
+		e->id = next_id++;
+		struct ghost_enclave_status *h = &e->status->hdr;
+		h->magic = GHOST_STATUS_MAGIC;
+		h->version = GHOST_ABI_VERSION;
+		h->enclave_id = (uint32_t)e->id;
+		h->default_queue = 0;
+		for_each_cpu_in(c, set) {
+			h->cpus |= 1ull << c;
+			e->status->cpu[c].flags = GHOST_CPU_AVAILABLE;
+		}
+		h->global_cpu = (uint32_t)cpumask_first(set);
+		ghost_queue_init(&e->def->prod, e->def->q, 0, GHOST_DEFAULT_QUEUE_SLOTS);
+		table[e->index] = e;
 		for_each_cpu_in(c, set)
 			cpus[c].enclave = e;
-		e->id = next_id++;
 		list_insert_before(&enclaves, &e->link);
 		nenclaves++;
 	}
 	spin_unlock_irqrestore(&enclaves_lock, flags);
 	if (*err) {
-		kfree(e);
+		enclave_free(e);
 		return NULL;
 	}
+	/* CPUs busy with native threads now say so at their next switch. */
+	for_each_cpu_in(c, set)
+		sched_set_need_resched(&cpus[c]);
 	return e;
 }
 
-/* Drop a latch t holds on some CPU, if any.  e->lock and t->lock held. */
+struct enclave *enclave_get(int id)
+{
+	struct enclave *found = NULL;
+	unsigned long flags = spin_lock_irqsave(&enclaves_lock);
+	list_for_each(p, &enclaves) {
+		struct enclave *e = list_entry(p, struct enclave, link);
+		if (e->id == id) {
+			found = e;
+			e->refs++;
+		}
+	}
+	spin_unlock_irqrestore(&enclaves_lock, flags);
+	return found;
+}
+
+static void nothing(void *arg)
+{
+}
+
+void enclave_put(struct enclave *e)
+{
+	unsigned long flags = spin_lock_irqsave(&enclaves_lock);
+	bool last = --e->refs == 0;
+	if (last)
+		table[e->index] = NULL;
+	spin_unlock_irqrestore(&enclaves_lock, flags);
+	if (!last)
+		return;
+	/* Every CPU takes an interrupt: whatever it read of e with interrupts off (its
+	 * CPU's enclave, a deferred wake) it has finished with. */
+	assert(arch_irqs_enabled());
+	smp_call(&cpus_online, nothing, NULL, true);
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		timer_cancel(&e->slots[c].timeout);
+	enclave_free(e);
+}
+
+unsigned enclave_list(struct ghost_enclave_info *out, unsigned n)
+{
+	unsigned i = 0;
+	unsigned long flags = spin_lock_irqsave(&enclaves_lock);
+	list_for_each(p, &enclaves) {
+		struct enclave *e = list_entry(p, struct enclave, link);
+		if (i < n)
+			out[i] = (struct ghost_enclave_info){
+				.id = (uint32_t)e->id, .mode = (uint32_t)e->mode,
+				.cpus = e->status->hdr.cpus, .nthreads = e->nthreads,
+				.agent_task = e->agent_task ? (uint32_t)e->agent_task->id : 0,
+			};
+		i++;
+	}
+	spin_unlock_irqrestore(&enclaves_lock, flags);
+	return i;
+}
+
+/* Drop a latch t holds on some CPU, if any.  t->lock held. */
 static void unlatch(struct thread *t)
 {
 	if (!t->latched_cpu)
@@ -80,12 +357,17 @@ static void to_native(struct enclave *e, struct thread *t)
 {
 	spin_lock(&t->lock);
 	unlatch(t);
+	thread_status(e, t, GHOST_SW_DEAD, clock_ns());
 	list_remove(&t->enclave_link);
 	e->nthreads--;
+	e->status->hdr.nthreads = e->nthreads;
+	t->gq->nthreads--;
+	t->gq = NULL;
 	t->enclave = NULL;
 	t->class = &native_class;
-	bool requeue = t->state == THREAD_RUNNABLE && t->on_rq &&
-		       !__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE);
+	t->ghost_running = false;
+	bool requeue = t->state == THREAD_RUNNABLE && t->on_rq && t->born &&
+		       READ_ONCE(cpus[t->cpu].curr) != t;
 	spin_unlock(&t->lock);
 	/* A running one is requeued by schedule() under its new class; a blocked one
 	 * by its wakeup. */
@@ -93,12 +375,47 @@ static void to_native(struct enclave *e, struct thread *t)
 		sched_enqueue_on(t, native_class.select_cpu(t));
 }
 
+/* An agent thread becomes an ordinary native thread.  e->lock held. */
+static void agent_to_native(struct enclave *e, unsigned cpu)
+{
+	struct thread *t = e->slots[cpu].t;
+	if (!t)
+		return;
+	e->slots[cpu].t = NULL;
+	unsigned long flags = spin_lock_irqsave(&t->lock);
+	t->agent_of = NULL;
+	t->affinity = cpus_online;
+	bool queued = t->class == &agent_class && t->state == THREAD_RUNNABLE &&
+		      t->born && READ_ONCE(cpus[t->cpu].curr) != t;
+	struct cpu *c = &cpus[t->cpu];
+	spin_lock(&c->rq_lock);
+	if (queued && !list_empty(&t->rq_link))
+		list_remove(&t->rq_link);
+	else
+		queued = false;
+	t->class = &native_class;
+	spin_unlock(&c->rq_lock);
+	spin_unlock_irqrestore(&t->lock, flags);
+	if (queued)
+		sched_enqueue_on(t, native_class.select_cpu(t));
+	wake_slot(&e->slots[cpu], true);
+}
+
 void enclave_destroy(struct enclave *e)
 {
 	unsigned long flags = spin_lock_irqsave(&e->lock);
+	if (e->dying) {
+		spin_unlock_irqrestore(&e->lock, flags);
+		return;
+	}
 	e->dying = true;
 	while (!list_empty(&e->threads))
 		to_native(e, list_entry(e->threads.next, struct thread, enclave_link));
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		agent_to_native(e, c);
+	if (e->agent_task)
+		e->agent_task->ghost_enclave = NULL;
+	e->agent_task = NULL;
 	spin_unlock_irqrestore(&e->lock, flags);
 
 	flags = spin_lock_irqsave(&enclaves_lock);
@@ -107,12 +424,12 @@ void enclave_destroy(struct enclave *e)
 	list_remove(&e->link);
 	nenclaves--;
 	spin_unlock_irqrestore(&enclaves_lock, flags);
-	kfree(e);
+	enclave_put(e);		/* the table's reference */
 }
 
 int enclave_add_thread(struct enclave *e, struct thread *t)
 {
-	if (t->class == &idle_class)
+	if (t->class == &idle_class || t->agent_of)
 		return -EINVAL;
 	unsigned long flags = spin_lock_irqsave(&e->lock);
 	if (e->dying || t->enclave) {
@@ -120,11 +437,26 @@ int enclave_add_thread(struct enclave *e, struct thread *t)
 		return -EBUSY;
 	}
 	spin_lock(&t->lock);
+	if (t->state == THREAD_DEAD || t->agent_of) {
+		spin_unlock(&t->lock);
+		spin_unlock_irqrestore(&e->lock, flags);
+		return -EINVAL;
+	}
 	t->enclave = e;
-	t->tseq = 1;
+	t->tseq = 0;
 	t->latched_cpu = 0;
+	t->gq = e->def;
+	e->def->nthreads++;
 	list_insert_before(&e->threads, &t->enclave_link);
 	e->nthreads++;
+	e->status->hdr.nthreads = e->nthreads;
+	if (!t->born) {
+		/* Never started: it is born runnable, in the enclave, on none of its CPUs. */
+		t->born = true;
+		t->state = THREAD_RUNNABLE;
+		t->on_rq = true;
+		t->cpu = (unsigned)cpumask_first(&e->cpus);
+	}
 	/* A queued native thread is taken off its queue now; a running one changes
 	 * class at its next schedule(), which reads the class under t->lock. */
 	struct cpu *c = &cpus[t->cpu];
@@ -134,9 +466,19 @@ int enclave_add_thread(struct enclave *e, struct thread *t)
 		c->nr_native--;
 	}
 	t->class = &ghost_class;
+	bool running = c->curr == t;
 	spin_unlock(&c->rq_lock);
+	t->ghost_running = running;
+	uint32_t sw = (t->state == THREAD_RUNNABLE ? GHOST_SW_RUNNABLE : 0) |
+		      (running ? GHOST_SW_ON_CPU : 0);
+	thread_event(e, t, GHOST_MSG_THREAD_CREATED, sw, clock_ns());
 	spin_unlock(&t->lock);
 	spin_unlock_irqrestore(&e->lock, flags);
+	if (running)
+		sched_set_need_resched(c);	/* it leaves the CPU for the agent's decision */
+	flags = arch_irq_save();
+	ghost_flush_wakes();
+	arch_irq_restore(flags);
 	return 0;
 }
 
@@ -160,43 +502,509 @@ static struct thread *find(struct enclave *e, uint64_t tid)
 	return NULL;
 }
 
-enum ghost_txn_state enclave_commit(struct enclave *e, unsigned cpu, struct ghost_txn *txn)
+/* Check one transaction against the kernel's state.  e->lock held; takes the
+ * thread's lock briefly. */
+static enum ghost_txn_state decide(struct enclave *e, unsigned cpu, const struct ghost_txn *txn,
+				   bool permitted, struct thread **out)
 {
-	struct ghost_txn copy = *txn;	/* decide on one copy, whatever the slot does */
-	struct txn_view v = { .caller_is_agent = true };
-	unsigned long flags = spin_lock_irqsave(&e->lock);
+	struct txn_view v = { .caller_is_agent = permitted };
 	struct cpu *c = cpu < MAX_CPUS ? &cpus[cpu] : NULL;
-	struct thread *t = find(e, copy.tid);
+	struct thread *t = txn->tid ? find(e, txn->tid) : NULL;
 
 	v.cpu_in_enclave = c && cpumask_test(&e->cpus, cpu) && !e->dying;
 	if (v.cpu_in_enclave) {
-		v.cpu_native_busy = READ_ONCE(c->nr_native) > 0 ||
-				    READ_ONCE(c->curr)->class == &native_class;
-		v.cpu_aseq = 0;		/* agents and their Aseq come with the messages */
+		struct thread *curr = READ_ONCE(c->curr);
+		v.cpu_native_busy = READ_ONCE(c->nr_native) > 0 || curr->class == &native_class;
+		/* The global agent's own CPU runs it, and nothing else. */
+		if (e->mode == GHOST_MODE_CENTRAL &&
+		    READ_ONCE(e->status->hdr.global_cpu) == cpu && e->slots[cpu].t)
+			v.cpu_native_busy = true;
+		v.cpu_aseq = __atomic_load_n(&e->status->cpu[cpu].aseq, __ATOMIC_ACQUIRE);
 	}
 	if (t) {
 		spin_lock(&t->lock);
 		v.thread_found = v.thread_in_enclave = true;
 		v.thread_tseq = t->tseq;
 		v.thread_runnable = t->state == THREAD_RUNNABLE && t->on_rq && !t->latched_cpu &&
-				    !__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE);
+				    !t->ghost_running;
+		spin_unlock(&t->lock);
 	}
-	enum ghost_txn_state st = txn_decide(&copy, &v);
-	if (st == GHOST_TXN_COMPLETE && t) {
+	*out = t;
+	return txn_decide(txn, &v);
+}
+
+/* Make t (NULL: nothing) what cpu runs next.  A thread latched there before and not
+ * yet run is told it was preempted.  e->lock held. */
+static void latch(struct enclave *e, unsigned cpu, struct thread *t)
+{
+	struct cpu *c = &cpus[cpu];
+	unsigned long flags = arch_irq_save();
+
+	spin_lock(&c->rq_lock);
+	struct thread *old = c->ghost_next;
+	spin_unlock(&c->rq_lock);
+	if (old && old != t) {
+		spin_lock(&old->lock);
 		spin_lock(&c->rq_lock);
-		if (c->ghost_next)
-			c->ghost_next->latched_cpu = 0;	/* the newer decision wins */
-		c->ghost_next = t;
-		t->latched_cpu = (int)cpu + 1;
+		bool still = c->ghost_next == old;
+		if (still) {
+			c->ghost_next = NULL;
+			old->latched_cpu = 0;
+		}
 		spin_unlock(&c->rq_lock);
-		sched_set_need_resched(c);
+		if (still && old->enclave == e)
+			thread_event(e, old, GHOST_MSG_THREAD_PREEMPTED, GHOST_SW_RUNNABLE, clock_ns());
+		spin_unlock(&old->lock);
 	}
 	if (t)
+		spin_lock(&t->lock);
+	spin_lock(&c->rq_lock);
+	c->ghost_next = t;
+	if (t)
+		t->latched_cpu = (int)cpu + 1;
+	spin_unlock(&c->rq_lock);
+	if (t)
 		spin_unlock(&t->lock);
+	arch_irq_restore(flags);
+}
+
+int enclave_commit_group(struct enclave *e, uint64_t mask, bool sync, bool permitted)
+{
+	struct thread *target[GHOST_MAX_CPUS];
+	enum ghost_txn_state st[GHOST_MAX_CPUS];
+	uint64_t kick = 0;
+	int done = 0;
+	bool failed = false;
+
+	unsigned long flags = spin_lock_irqsave(&e->lock);
+	for (uint64_t m = mask; m; m &= m - 1) {
+		unsigned cpu = (unsigned)__builtin_ctzll(m);
+		struct ghost_txn copy = e->agent->txn[cpu];	/* decide on one copy */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		st[cpu] = decide(e, cpu, &copy, permitted, &target[cpu]);
+		/* Two slots naming one thread: the second finds it taken. */
+		for (uint64_t k = mask & ((1ull << cpu) - 1); st[cpu] == GHOST_TXN_COMPLETE && target[cpu] && k; k &= k - 1) {
+			unsigned o = (unsigned)__builtin_ctzll(k);
+			if (st[o] == GHOST_TXN_COMPLETE && target[o] == target[cpu])
+				st[cpu] = GHOST_TXN_NOT_RUNNABLE;
+		}
+		if (st[cpu] != GHOST_TXN_COMPLETE)
+			failed = true;
+		else if (!sync) {
+			latch(e, cpu, target[cpu]);
+			kick |= 1ull << cpu;
+		}
+	}
+	for (uint64_t m = mask; m && sync; m &= m - 1) {
+		unsigned cpu = (unsigned)__builtin_ctzll(m);
+		if (failed && st[cpu] == GHOST_TXN_COMPLETE)
+			st[cpu] = GHOST_TXN_ABORTED;
+		else if (!failed) {
+			latch(e, cpu, target[cpu]);
+			kick |= 1ull << cpu;
+		}
+	}
 	spin_unlock_irqrestore(&e->lock, flags);
-	txn->commit_ns = clock_ns();
-	txn->state = st;
-	return st;
+	uint64_t now = clock_ns();
+	for (uint64_t m = mask; m; m &= m - 1) {
+		unsigned cpu = (unsigned)__builtin_ctzll(m);
+		struct ghost_txn *slot = &e->agent->txn[cpu];
+		slot->commit_ns = now;
+		__atomic_store_n(&slot->state, st[cpu], __ATOMIC_RELEASE);
+		done += st[cpu] == GHOST_TXN_COMPLETE;
+	}
+	for (uint64_t m = kick; m; m &= m - 1)
+		sched_set_need_resched(&cpus[__builtin_ctzll(m)]);
+	flags = arch_irq_save();
+	ghost_flush_wakes();
+	arch_irq_restore(flags);
+	return done;
+}
+
+enum ghost_txn_state enclave_commit(struct enclave *e, unsigned cpu, struct ghost_txn *txn)
+{
+	if (cpu >= MAX_CPUS) {
+		txn->state = GHOST_TXN_CPU_NOT_IN_ENCLAVE;
+		return GHOST_TXN_CPU_NOT_IN_ENCLAVE;
+	}
+	struct ghost_txn saved = e->agent->txn[cpu];
+	e->agent->txn[cpu] = *txn;
+	enclave_commit_group(e, 1ull << cpu, false, true);
+	*txn = e->agent->txn[cpu];
+	e->agent->txn[cpu] = saved;
+	return txn->state;
+}
+
+/* Agents. */
+int enclave_attach(struct enclave *e, struct task *task, int mode)
+{
+	if (mode != GHOST_MODE_PERCPU && mode != GHOST_MODE_CENTRAL)
+		return -EINVAL;
+	unsigned long flags = spin_lock_irqsave(&e->lock);
+	int err = e->dying ? -ENOENT : e->agent_task || task->ghost_enclave ? -EBUSY : 0;
+	if (!err) {
+		e->agent_task = task;
+		e->mode = mode;
+		e->status->hdr.mode = (uint32_t)mode;
+		task->ghost_enclave = e;
+	}
+	spin_unlock_irqrestore(&e->lock, flags);
+	return err;
+}
+
+struct enclave *enclave_of_agent_task(struct task *task)
+{
+	return READ_ONCE(task->ghost_enclave);
+}
+
+int enclave_agent_init(struct enclave *e, struct thread *t, unsigned cpu)
+{
+	if (cpu >= MAX_CPUS || !cpumask_test(&e->cpus, cpu))
+		return -EINVAL;
+	unsigned long flags = spin_lock_irqsave(&e->lock);
+	int err = e->dying ? -ENOENT : e->slots[cpu].t || t->agent_of || t->enclave ? -EBUSY : 0;
+	if (!err) {
+		e->slots[cpu].t = t;
+		spin_lock(&t->lock);
+		t->agent_of = e;
+		t->agent_cpu = cpu;
+		cpumask_t one = { { 0 } };
+		cpumask_set(&one, cpu);
+		t->affinity = one;
+		t->class = &agent_class;	/* takes effect at the schedule() below */
+		spin_unlock(&t->lock);
+	}
+	spin_unlock_irqrestore(&e->lock, flags);
+	if (!err)
+		schedule();	/* requeued as an agent, on its CPU */
+	return err;
+}
+
+static bool agent_should_run(struct enclave *e, unsigned cpu)
+{
+	struct agent_slot *s = &e->slots[cpu];
+	if (s->kick || e->dying || s->t != thread_current())
+		return true;
+	if (e->mode == GHOST_MODE_CENTRAL &&
+	    __atomic_load_n(&e->status->hdr.global_cpu, __ATOMIC_ACQUIRE) == cpu)
+		return true;
+	bool pending = false;
+	unsigned long flags = spin_lock_irqsave(&e->qlock);
+	for (int i = 0; i < GHOST_MAX_QUEUES && !pending; i++) {
+		struct gqueue *q = e->queues[i];
+		pending = q && q->wake_cpu == (int)cpu && ghost_queue_pending(q->q);
+	}
+	spin_unlock_irqrestore(&e->qlock, flags);
+	return pending;
+}
+
+static void wait_timeout(struct timer *tm)
+{
+	wake_slot(container_of(tm, struct agent_slot, timeout), true);
+}
+
+int enclave_agent_wait(struct enclave *e, unsigned cpu, uint64_t timeout_ns)
+{
+	struct agent_slot *s = &e->slots[cpu];
+	struct task *task = task_current();
+
+	if (timeout_ns)
+		timer_arm(&s->timeout, this_cpu()->id, clock_ns() + timeout_ns, wait_timeout);
+	unsigned long flags = spin_lock_irqsave(&s->wq.lock);
+	while (!agent_should_run(e, cpu) && !(task && READ_ONCE(task->exiting)))
+		waitq_wait(&s->wq);
+	s->kick = false;
+	spin_unlock_irqrestore(&s->wq.lock, flags);
+	if (timeout_ns)
+		timer_cancel(&s->timeout);
+	return 0;
+}
+
+void enclave_ping(struct enclave *e, unsigned cpu)
+{
+	__atomic_add_fetch(&e->status->cpu[cpu].aseq, 1, __ATOMIC_RELEASE);
+	wake_slot(&e->slots[cpu], true);
+}
+
+int enclave_queue_create(struct enclave *e, uint32_t nslots, uintptr_t *uaddr)
+{
+	if (nslots < 2 || nslots > GHOST_QUEUE_MAX_SLOTS || (nslots & (nslots - 1)))
+		return -EINVAL;
+	struct gqueue *q = queue_new(e, nslots);
+	if (!q)
+		return -ENOMEM;
+	unsigned long flags = spin_lock_irqsave(&e->lock);
+	int id = -ENOSPC;
+	for (int i = 1; i < GHOST_MAX_QUEUES && id < 0; i++)
+		if (!e->queues[i])
+			id = i;
+	struct vm *vm = e->agent_task && !e->dying ? e->agent_task->vm : NULL;
+	if (id > 0 && !vm)
+		id = -ENOENT;
+	spin_unlock_irqrestore(&e->lock, flags);
+	if (id > 0) {
+		ghost_queue_init(&q->prod, q->q, (uint32_t)id, nslots);
+		q->id = id;
+		q->uaddr = vm_map_shm(vm, q->shm, MAP_WRITE);
+		if (!q->uaddr)
+			id = -ENOMEM;
+	}
+	if (id > 0) {
+		flags = spin_lock_irqsave(&e->lock);
+		spin_lock(&e->qlock);
+		if (e->queues[id])
+			id = -ENOSPC;	/* taken meanwhile by another agent thread */
+		else
+			e->queues[id] = q;
+		spin_unlock(&e->qlock);
+		spin_unlock_irqrestore(&e->lock, flags);
+		if (id < 0)
+			vm_unmap_shm(vm, q->uaddr);
+	}
+	if (id < 0) {
+		queue_free(q);
+		return id;
+	}
+	*uaddr = q->uaddr;
+	return id;
+}
+
+int enclave_queue_destroy(struct enclave *e, int qid)
+{
+	if (qid <= 0 || qid >= GHOST_MAX_QUEUES)
+		return qid == 0 ? -EBUSY : -ENOENT;	/* the default queue stays */
+	unsigned long flags = spin_lock_irqsave(&e->lock);
+	struct gqueue *q = e->queues[qid];
+	int err = !q ? -ENOENT : q->nthreads ? -EBUSY : 0;
+	if (!err) {
+		spin_lock(&e->qlock);
+		e->queues[qid] = NULL;
+		spin_unlock(&e->qlock);
+	}
+	struct vm *vm = e->agent_task ? e->agent_task->vm : NULL;
+	spin_unlock_irqrestore(&e->lock, flags);
+	if (err)
+		return err;
+	/* A message may still be on its way into q on another CPU, holding q->lock. */
+	flags = spin_lock_irqsave(&q->lock);
+	spin_unlock_irqrestore(&q->lock, flags);
+	if (vm && q->uaddr)
+		vm_unmap_shm(vm, q->uaddr);
+	queue_free(q);
+	return 0;
+}
+
+int enclave_associate(struct enclave *e, uint64_t tid, int qid)
+{
+	if (qid < 0 || qid >= GHOST_MAX_QUEUES)
+		return -ENOENT;
+	unsigned long flags = spin_lock_irqsave(&e->lock);
+	struct gqueue *q = e->queues[qid];
+	struct thread *t = find(e, tid);
+	int err = !q || !t ? -ENOENT : 0;
+	if (!err) {
+		spin_lock(&t->lock);
+		struct gqueue *old = t->gq;
+		/* Its messages must not overtake each other: refuse while any of the
+		 * thread's could still be unread in the old queue. */
+		if (old != q && ghost_queue_pending(old->q)) {
+			err = -EAGAIN;
+		} else {
+			old->nthreads--;
+			q->nthreads++;
+			t->gq = q;
+		}
+		spin_unlock(&t->lock);
+	}
+	spin_unlock_irqrestore(&e->lock, flags);
+	return err;
+}
+
+int enclave_config_wakeup(struct enclave *e, int qid, int cpu)
+{
+	if (qid < 0 || qid >= GHOST_MAX_QUEUES)
+		return -ENOENT;
+	if (cpu != -1 && (cpu < 0 || cpu >= MAX_CPUS || !cpumask_test(&e->cpus, (unsigned)cpu)))
+		return -EINVAL;
+	unsigned long flags = spin_lock_irqsave(&e->lock);
+	spin_lock(&e->qlock);
+	struct gqueue *q = e->queues[qid];
+	if (q)
+		q->wake_cpu = cpu;
+	spin_unlock(&e->qlock);
+	spin_unlock_irqrestore(&e->lock, flags);
+	return q ? 0 : -ENOENT;
+}
+
+void enclave_task_end(struct task *task)
+{
+	struct enclave *e = READ_ONCE(task->ghost_enclave);
+	if (!e)
+		return;
+	unsigned long flags = spin_lock_irqsave(&enclaves_lock);
+	e = task->ghost_enclave;
+	if (e)
+		e->refs++;
+	spin_unlock_irqrestore(&enclaves_lock, flags);
+	if (!e)
+		return;
+	printk("wisp: enclave %d: agent task %ld (%s) ended: its threads go back to native\n",
+	       e->id, task->id, task->name);
+	enclave_destroy(e);
+	enclave_put(e);
+}
+
+/* Scheduler hooks. */
+void ghost_leave_cpu(struct thread *prev, uint64_t now)
+{
+	struct enclave *e = prev->enclave;
+	if (!e || prev->class != &ghost_class || prev->state == THREAD_DEAD)
+		return;
+	prev->runtime_ns += now - prev->last_start;	/* the status word reports it */
+	prev->last_start = now;
+	prev->ghost_running = false;
+	if (prev->state == THREAD_BLOCKED)
+		thread_event(e, prev, GHOST_MSG_THREAD_BLOCKED, 0, now);
+	else if (prev->yielding)
+		thread_event(e, prev, GHOST_MSG_THREAD_YIELD, GHOST_SW_RUNNABLE, now);
+	else
+		thread_event(e, prev, GHOST_MSG_THREAD_PREEMPTED, GHOST_SW_RUNNABLE, now);
+}
+
+void ghost_switch(struct cpu *c, struct thread *prev, struct thread *next)
+{
+	struct enclave *e = c->enclave;
+	if (!e)
+		return;
+	bool busy = next->class == &native_class;
+	struct ghost_cpu_status *w = &e->status->cpu[c->id];
+	seq_begin(&w->seq);
+	w->flags = busy ? 0 : GHOST_CPU_AVAILABLE;
+	w->current_tid = next->class == &ghost_class ? next->tid : 0;
+	seq_end(&w->seq);
+	if (busy == c->ghost_cpu_busy)
+		return;
+	c->ghost_cpu_busy = busy;
+	cpu_event(e, c->id, busy ? GHOST_MSG_CPU_TAKEN : GHOST_MSG_CPU_AVAILABLE);
+	if (!busy || e->mode != GHOST_MODE_CENTRAL || prev != e->slots[c->id].t ||
+	    READ_ONCE(e->status->hdr.global_cpu) != c->id)
+		return;
+	/* The global agent lost its CPU to a native thread: another agent takes over,
+	 * on a CPU without native work, and reads on from the same queue. */
+	for_each_cpu_in(h, &e->cpus) {
+		struct cpu *o = &cpus[h];
+		if (h == c->id || !e->slots[h].t || READ_ONCE(o->nr_native) ||
+		    READ_ONCE(o->curr)->class == &native_class)
+			continue;
+		struct ghost_enclave_status *hdr = &e->status->hdr;
+		__atomic_store_n(&hdr->global_cpu, h, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&hdr->global_gen, 1, __ATOMIC_RELEASE);
+		e->slots[h].kick = true;	/* read under wq.lock; a late read only delays */
+		defer_wake(e, h);
+		break;
+	}
+}
+
+void ghost_arrive(struct thread *t)
+{
+	if (t->class != &ghost_class)
+		return;
+	spin_lock(&t->lock);
+	struct enclave *e = t->enclave;
+	if (e && t->class == &ghost_class) {
+		t->ghost_running = true;
+		thread_status(e, t, GHOST_SW_RUNNABLE | GHOST_SW_ON_CPU, t->last_start);
+	}
+	spin_unlock(&t->lock);
+}
+
+void ghost_woken(struct thread *t)
+{
+	if (t->enclave && t->class == &ghost_class)
+		thread_event(t->enclave, t, GHOST_MSG_THREAD_WAKEUP, GHOST_SW_RUNNABLE, clock_ns());
+}
+
+void ghost_affinity_changed(struct thread *t)
+{
+	if (!t->enclave || t->class != &ghost_class)
+		return;
+	uint32_t sw = t->state == THREAD_RUNNABLE ? GHOST_SW_RUNNABLE : 0;
+	if (t->ghost_running)
+		sw |= GHOST_SW_ON_CPU;
+	thread_event(t->enclave, t, GHOST_MSG_THREAD_AFFINITY, sw, clock_ns());
+}
+
+void ghost_thread_exit(struct thread *t)
+{
+	if (!READ_ONCE(t->enclave) && !READ_ONCE(t->agent_of))
+		return;
+	unsigned long flags = spin_lock_irqsave(&enclaves_lock);
+	struct enclave *e = t->enclave ? t->enclave : t->agent_of;
+	if (e)
+		spin_lock(&e->lock);
+	spin_unlock(&enclaves_lock);
+	if (!e) {
+		arch_irq_restore(flags);
+		return;
+	}
+	if (t->agent_of == e) {
+		e->slots[t->agent_cpu].t = NULL;
+		spin_lock(&t->lock);
+		t->agent_of = NULL;
+		t->class = &native_class;	/* it is running: nothing to requeue */
+		spin_unlock(&t->lock);
+	} else if (t->enclave == e) {
+		spin_lock(&t->lock);
+		unlatch(t);
+		list_remove(&t->enclave_link);
+		e->nthreads--;
+		e->status->hdr.nthreads = e->nthreads;
+		uint64_t now = clock_ns();
+		t->runtime_ns += now - t->last_start;
+		t->last_start = now;
+		thread_event(e, t, GHOST_MSG_THREAD_DEAD, GHOST_SW_DEAD, now);
+		t->gq->nthreads--;
+		t->gq = NULL;
+		t->enclave = NULL;
+		t->class = &native_class;	/* it is running: nothing to requeue */
+		t->ghost_running = false;
+		spin_unlock(&t->lock);
+	}
+	spin_unlock(&e->lock);
+	ghost_flush_wakes();
+	arch_irq_restore(flags);
+}
+
+/* The idle fast path: take hints until one runs.  Interrupts off. */
+void ghost_idle(struct cpu *c)
+{
+	struct enclave *e = c->enclave;
+	if (!e || c->ghost_next)
+		return;
+	struct ghost_hint_ring *r = &e->agent->hints[c->id];
+	uint64_t tail = r->tail;
+	uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+	if (head - tail > GHOST_HINTS)
+		tail = head - GHOST_HINTS;	/* a confused agent: only the last ring's worth */
+	while (tail != head) {
+		struct ghost_hint h = r->hint[tail % GHOST_HINTS];
+		tail++;
+		__atomic_store_n(&r->tail, tail, __ATOMIC_RELEASE);
+		struct thread *t;
+		struct ghost_txn txn = { .state = GHOST_TXN_READY, .tid = h.tid, .tseq = h.tseq };
+		spin_lock(&e->lock);
+		txn.aseq = __atomic_load_n(&e->status->cpu[c->id].aseq, __ATOMIC_ACQUIRE);
+		bool ok = h.tid && decide(e, c->id, &txn, true, &t) == GHOST_TXN_COMPLETE;
+		if (ok)
+			latch(e, c->id, t);
+		spin_unlock(&e->lock);
+		if (ok) {
+			r->used++;
+			sched_set_need_resched(c);
+			return;
+		}
+		r->stale++;
+	}
 }
 
 /* The ghost class.  Runnable ghost threads are on no queue: pick_next takes the
@@ -210,6 +1018,34 @@ static void ghost_nothing(struct cpu *c, struct thread *t)
 {
 }
 
+static void tick(struct timer *tm);
+
+static void ghost_run_start(struct cpu *c, struct thread *t)
+{
+	struct enclave *e = c->enclave;
+	if (e && e->tick_ns)
+		timer_arm(&c->ghost_tick, c->id, clock_ns() + e->tick_ns, tick);
+}
+
+static void tick(struct timer *tm)
+{
+	struct cpu *c = this_cpu();
+	unsigned long flags = arch_irq_save();
+	struct enclave *e = c->enclave;
+	struct thread *curr = c->curr;
+	if (e && e->tick_ns && curr->class == &ghost_class) {
+		struct ghost_msg m = { .type = GHOST_MSG_TIMER_TICK, .cpu = (uint16_t)c->id,
+				       .tid = curr->tid, .time_ns = clock_ns() };
+		spin_lock(&e->qlock);
+		struct gqueue *q = cpu_queue(e, c->id);
+		spin_unlock(&e->qlock);
+		post(e, q, &m);
+		timer_arm(&c->ghost_tick, c->id, clock_ns() + e->tick_ns, tick);
+	}
+	ghost_flush_wakes();
+	arch_irq_restore(flags);
+}
+
 static struct thread *ghost_pick(struct cpu *c)
 {
 	struct thread *t = c->ghost_next;
@@ -218,7 +1054,13 @@ static struct thread *ghost_pick(struct cpu *c)
 		return NULL;
 	c->ghost_next = NULL;
 	t->latched_cpu = 0;
-	return t->class == &ghost_class && t->state == THREAD_RUNNABLE ? t : NULL;
+	if (t->class != &ghost_class || t->state != THREAD_RUNNABLE)
+		return NULL;
+	/* It may still be leaving the CPU it last ran on; that CPU needs nothing of
+	 * ours to finish (docs/TRICKS.md, "The switch"). */
+	while (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
+		arch_cpu_relax();
+	return t;
 }
 
 const struct sched_class ghost_class = {
@@ -228,6 +1070,42 @@ const struct sched_class ghost_class = {
 	.pick_next = ghost_pick,
 	.put_prev = ghost_nothing,
 	.set_next = ghost_nothing,
+	.run_start = ghost_run_start,
+	.steal = NULL,
+};
+
+/* The agent class: per CPU, the agent threads pinned there, FIFO, no time slice. */
+static unsigned agent_select(struct thread *t)
+{
+	return t->agent_of ? t->agent_cpu : t->cpu;
+}
+
+static void agent_enqueue(struct cpu *c, struct thread *t)
+{
+	list_insert_before(&c->agent_q, &t->rq_link);
+}
+
+static struct thread *agent_pick(struct cpu *c)
+{
+	if (list_empty(&c->agent_q))
+		return NULL;
+	struct thread *t = list_entry(c->agent_q.next, struct thread, rq_link);
+	list_remove(&t->rq_link);
+	return t;
+}
+
+static void agent_set_next(struct cpu *c, struct thread *t)
+{
+	timer_cancel(&c->slice_timer);
+}
+
+const struct sched_class agent_class = {
+	.name = "agent",
+	.select_cpu = agent_select,
+	.enqueue = agent_enqueue,
+	.pick_next = agent_pick,
+	.put_prev = agent_enqueue,
+	.set_next = agent_set_next,
 	.run_start = ghost_nothing,
 	.steal = NULL,
 };

@@ -1,46 +1,135 @@
-/* kernel/enclave.h: enclaves and the ghost scheduling class (kernel/enclave.c).
+/* kernel/enclave.h: enclaves, agents and the ghost scheduling class (kernel/enclave.c;
+ * the system call layer is kernel/ghost_sys.c, the ABI kernel/uapi/ghost.h).
  *
  * An enclave owns a set of CPUs (a CPU belongs to at most one) and a set of threads.
  * Its threads are scheduled by the ghost class, which sits below native and above
  * idle: a runnable ghost thread is on no run queue at all; it runs only when a
  * transaction (kernel/ghost_txn.c) latches it onto one of the enclave's CPUs, and a
- * native thread on that CPU always comes first.  Agents, messages and shared memory
- * build on this (kernel/uapi/ghost.h). */
+ * native thread on that CPU always comes first.  The enclave's agent threads run in
+ * the agent class, between native and ghost: a native thread preempts an agent, an
+ * agent preempts a ghost thread.
+ *
+ * Every event about a ghost thread moves its Tseq, updates its status word and posts
+ * one message, all under the thread's lock, so messages about one thread are in
+ * order.  Waking an agent is deferred to the end of the scheduler operation that
+ * posted (ghost_flush_wakes), when no lock is held.
+ *
+ * Lock order: enclaves_lock, an enclave's lock, a thread's lock, a run queue lock,
+ * an enclave's qlock, a queue's lock. */
 #pragma once
 
+#include <kernel/cpu.h>
 #include <kernel/cpumask.h>
 #include <kernel/list.h>
 #include <kernel/spinlock.h>
 #include <kernel/thread.h>
+#include <kernel/timer.h>
+#include <kernel/ghost_queue.h>
 #include <kernel/uapi/ghost.h>
+
+struct shm;
+struct task;
+
+/* A message queue, kernel side. */
+struct gqueue {
+	int id;
+	struct spinlock lock;		/* the producer's: a leaf */
+	struct ghost_producer prod;	/* [lock] */
+	struct shm *shm;
+	struct ghost_queue *q;		/* the shared ring (direct map) */
+	uintptr_t uaddr;		/* where the agent task sees it, 0 if unmapped */
+	int wake_cpu;			/* [qlock] whose agent a message wakes, -1 none */
+	unsigned nthreads;		/* [enclave lock] threads whose messages come here */
+};
+
+/* One enclave CPU's agent. */
+struct agent_slot {
+	struct thread *t;		/* [enclave lock] the agent thread, NULL if none */
+	struct waitq wq;		/* the agent sleeps here (GHOST_WAIT) */
+	bool kick;			/* [wq.lock] a ping or handoff is pending */
+	struct timer timeout;		/* ends a GHOST_WAIT with a timeout */
+};
 
 struct enclave {
 	int id;
+	int index;			/* [b] slot in the enclave table, for deferred wakes */
+	int refs;			/* [enclaves_lock] the table's and lookups' */
 	cpumask_t cpus;			/* [b] */
 	struct spinlock lock;		/* before a thread's lock */
 	struct list threads;		/* [lock] members, by enclave_link */
 	unsigned nthreads;		/* [lock] */
 	bool dying;			/* [lock] */
 	struct list link;		/* [enclaves_lock] */
+
+	struct spinlock qlock;		/* after run queue locks: queue table, wake CPUs */
+	struct gqueue *queues[GHOST_MAX_QUEUES];	/* [lock and qlock to change] */
+	struct gqueue *def;		/* [b] the default queue, queues[0] */
+	struct shm *status_shm, *agent_shm;
+	struct ghost_status_area *status;	/* read-only to the agent */
+	struct ghost_agent_area *agent;		/* shared with the agent */
+
+	struct task *agent_task;	/* [lock] attached agent, NULL if none */
+	int mode;			/* [lock] GHOST_MODE_*, 0 before attach */
+	uint64_t tick_ns;		/* TIMER_TICK period, 0: none */
+	struct agent_slot slots[MAX_CPUS];
 };
 
 extern const struct sched_class ghost_class;
+extern const struct sched_class agent_class;
 
 /* Create an enclave over cpus, which must be online and owned by no enclave.
  * NULL with *err = -EINVAL (empty or offline set), -EBUSY (a CPU is taken), -ENOMEM. */
 struct enclave *enclave_create(const cpumask_t *cpus, int *err);
 /* Every thread goes back to the native class with its state (runnable ones run
- * again, blocked ones stay blocked); the CPUs are free again; e is freed. */
+ * again, blocked ones stay blocked); agents become ordinary threads; the CPUs are
+ * free again.  Interrupts on, no locks held. */
 void enclave_destroy(struct enclave *e);
-/* Move t into e.  It leaves the native class at its next scheduling point (at once
- * if it is blocked).  -EBUSY if it is in an enclave already, -EINVAL for a CPU's idle
- * thread. */
+/* Find an enclave by id and hold it (enclave_put), or NULL. */
+struct enclave *enclave_get(int id);
+void enclave_put(struct enclave *e);
+/* Move t into e (THREAD_CREATED).  A thread never started becomes runnable in the
+ * enclave; a running one leaves the native class at its next scheduling point.
+ * -EBUSY if it is in an enclave already or e is dying, -EINVAL for an idle thread
+ * or an agent. */
 int enclave_add_thread(struct enclave *e, struct thread *t);
 /* The thread leaves e for the native class, runnable state intact. */
 int enclave_remove_thread(struct enclave *e, struct thread *t);
-/* Commit txn for cpu on behalf of e's agent: the final state is written into *txn
- * (GHOST_TXN_COMPLETE: the thread runs on cpu next, ahead of nothing native). */
+/* Commit txn for cpu on behalf of e's agent, from kernel code (tests): the final
+ * state is written into *txn. */
 enum ghost_txn_state enclave_commit(struct enclave *e, unsigned cpu, struct ghost_txn *txn);
-/* A ghost thread's sequence number (Tseq); moves at every event about it. */
+/* Group commit of the slots of e's agent area named by mask: the number COMPLETE.
+ * sync: all or nothing.  permitted: the caller may commit these CPUs. */
+int enclave_commit_group(struct enclave *e, uint64_t mask, bool sync, bool permitted);
 uint32_t enclave_tseq(const struct thread *t);
+uint32_t enclave_aseq(struct enclave *e, unsigned cpu);
 unsigned enclave_count(void);
+/* Fill up to n records; the number of enclaves. */
+unsigned enclave_list(struct ghost_enclave_info *out, unsigned n);
+
+/* Agents (kernel/ghost_sys.c drives these). */
+int enclave_attach(struct enclave *e, struct task *task, int mode);
+int enclave_agent_init(struct enclave *e, struct thread *t, unsigned cpu);
+/* Block agent thread t of cpu until it should run (see GHOST_WAIT). */
+int enclave_agent_wait(struct enclave *e, unsigned cpu, uint64_t timeout_ns);
+void enclave_ping(struct enclave *e, unsigned cpu);
+int enclave_queue_create(struct enclave *e, uint32_t nslots, uintptr_t *uaddr);
+int enclave_queue_destroy(struct enclave *e, int qid);
+int enclave_associate(struct enclave *e, uint64_t tid, int qid);
+int enclave_config_wakeup(struct enclave *e, int qid, int cpu);
+/* The enclave task is the agent of, or NULL. */
+struct enclave *enclave_of_agent_task(struct task *task);
+/* The task's last thread is leaving: an enclave it is the agent of is destroyed. */
+void enclave_task_end(struct task *task);
+
+/* Scheduler hooks (kernel/sched.c, kernel/thread.c). */
+void ghost_leave_cpu(struct thread *prev, uint64_t now);	/* prev->lock held */
+void ghost_switch(struct cpu *c, struct thread *prev, struct thread *next);	/* rq_lock */
+void ghost_arrive(struct thread *t);		/* no locks, interrupts off */
+void ghost_woken(struct thread *t);		/* t->lock held, now runnable */
+void ghost_affinity_changed(struct thread *t);	/* t->lock held */
+void ghost_thread_exit(struct thread *t);	/* before it is DEAD; no locks */
+void ghost_flush_wakes(void);			/* no locks, interrupts off */
+/* The idle loop of an enclave CPU: run a hint if one is good.  Interrupts off. */
+void ghost_idle(struct cpu *c);
+/* Idle CPUs of enclaves poll for decisions instead of halting (no IPI needed). */
+extern bool ghost_idle_poll;

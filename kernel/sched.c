@@ -25,15 +25,20 @@ void arch_fpu_save(void *area);
 void arch_fpu_restore(const void *area);
 void thread_reap(struct thread *t);	/* thread.c */
 
-/* Highest priority first: a native thread always preempts a ghost thread. */
-static const struct sched_class *const classes[] = { &native_class, &ghost_class, &idle_class };
+/* Highest priority first: a native thread preempts an agent, which preempts a ghost
+ * thread. */
+static const struct sched_class *const classes[] = { &native_class, &agent_class, &ghost_class,
+						      &idle_class };
 
 static bool started;
 
 void sched_set_need_resched(struct cpu *c)
 {
-	__atomic_store_n(&c->need_resched, 1, __ATOMIC_RELEASE);
-	if (c != this_cpu())
+	/* An idle CPU polling need_resched sees the store: no IPI.  It clears
+	 * idle_polling before it last checks need_resched, and this store is ordered
+	 * before the load below (a full barrier): one of the two sees the other. */
+	__atomic_store_n(&c->need_resched, 1, __ATOMIC_SEQ_CST);
+	if (c != this_cpu() && !__atomic_load_n(&c->idle_polling, __ATOMIC_SEQ_CST))
 		arch_send_resched(c->id);
 }
 
@@ -57,6 +62,8 @@ static void finish_switch(void)
 	}
 	c->curr->class->run_start(c, c->curr);
 	spin_unlock(&c->rq_lock);
+	ghost_arrive(c->curr);
+	ghost_flush_wakes();	/* agents told of what happened during the switch */
 	if (ended)
 		task_ended(ended);	/* after the unlock: it wakes threads */
 	/* A runnable thread whose affinity no longer allows the CPU it left. */
@@ -123,13 +130,14 @@ void schedule(void)
 		prev->on_rq = false;
 	/* Read under the lock enclave code changes it under: the class that requeues. */
 	const struct sched_class *cls = prev->class;
+	uint64_t now = clock_ns();
 	if (cls == &ghost_class)
-		prev->tseq++;	/* blocked, preempted or yielded: an event for the agent */
+		ghost_leave_cpu(prev, now);	/* blocked, preempted or yielded: a message */
+	prev->yielding = false;
 	spin_unlock(&prev->lock);
 
 	spin_lock(&c->rq_lock);
 	__atomic_store_n(&c->need_resched, 0, __ATOMIC_RELAXED);
-	uint64_t now = clock_ns();
 	prev->runtime_ns += now - prev->last_start;
 	if (stays && prev != c->idle) {
 		if (cpumask_test(&prev->affinity, c->id))
@@ -140,12 +148,14 @@ void schedule(void)
 	struct thread *next = pick(c);
 	if (c->nr_native && next != c->idle)
 		kick_idle_cpu(NULL, c->id);	/* others wait here: an idle CPU may steal */
+	ghost_switch(c, prev, next);
 	next->class->set_next(c, next);
 	next->last_start = now;
 	next->cpu = c->id;
 	if (next == prev) {
 		next->class->run_start(c, next);
 		spin_unlock(&c->rq_lock);
+		ghost_flush_wakes();
 		arch_irq_restore(flags);
 		return;
 	}
@@ -179,7 +189,7 @@ void sched_enqueue_on(struct thread *t, unsigned cpu)
 	if (idle || rank(t->class) < rank(c->curr->class))
 		sched_set_need_resched(c);
 	spin_unlock_irqrestore(&c->rq_lock, flags);
-	if (!idle)
+	if (!idle && t->class->steal)
 		kick_idle_cpu(t, cpu);
 }
 
@@ -192,13 +202,15 @@ void sched_wake(struct thread *t)
 	}
 	t->state = THREAD_RUNNABLE;
 	if (t->class == &ghost_class)
-		t->tseq++;		/* THREAD_WAKEUP */
+		ghost_woken(t);		/* THREAD_WAKEUP */
 	bool enqueue = !t->on_rq;	/* still current somewhere: it will see RUNNABLE */
 	t->on_rq = true;
 	unsigned cpu = enqueue ? t->class->select_cpu(t) : 0;
 	if (enqueue)
 		sched_enqueue_on(t, cpu);
-	spin_unlock_irqrestore(&t->lock, flags);
+	spin_unlock(&t->lock);
+	ghost_flush_wakes();
+	arch_irq_restore(flags);
 }
 
 void sched_preempt_point(bool irqs_on)
@@ -208,6 +220,18 @@ void sched_preempt_point(bool irqs_on)
 	if (!started || !irqs_on || c->preempt_count || !READ_ONCE(c->need_resched))
 		return;
 	schedule();
+}
+
+/* An enclave CPU with ghost.idle=poll waits for a decision with interrupts on,
+ * watching need_resched (set by a commit, with no IPI while idle_polling is set)
+ * and its hint ring. */
+static void idle_poll(struct cpu *c)
+{
+	__atomic_store_n(&c->idle_polling, 1, __ATOMIC_SEQ_CST);
+	sti();
+	for (int i = 0; i < 100000 && !READ_ONCE(c->need_resched) && !READ_ONCE(c->nr_native); i++)
+		arch_cpu_relax();
+	__atomic_store_n(&c->idle_polling, 0, __ATOMIC_SEQ_CST);
 }
 
 /* What a CPU runs when nothing else is runnable: look for work to steal, else halt
@@ -233,8 +257,13 @@ noreturn void sched_idle_loop(void)
 			continue;
 		}
 		cli();
+		ghost_idle(c);		/* an enclave CPU runs a hint the agent left */
 		if (READ_ONCE(c->nr_native) || READ_ONCE(c->need_resched)) {
 			sti();
+			continue;
+		}
+		if (ghost_idle_poll && READ_ONCE(c->enclave)) {
+			idle_poll(c);
 			continue;
 		}
 		arch_idle();	/* sti; hlt: no wakeup is lost between them */
@@ -277,7 +306,7 @@ void sched_init(void)
 	c->curr = main;
 	sched_init_cpu();
 	started = true;
-	printk("wisp: scheduler: classes native > ghost > idle, time slice %lu us\n",
+	printk("wisp: scheduler: classes native > agent > ghost > idle, time slice %lu us\n",
 	       (unsigned long)(sched_slice_ns() / 1000));
 }
 
@@ -292,6 +321,7 @@ void sched_init_cpu(void)
 
 	c->rq_lock = (struct spinlock)SPINLOCK_INIT("rq");
 	list_init(&c->native_q);
+	list_init(&c->agent_q);
 	c->idle = thread_new_idle(c->id, ap);
 	if (!c->idle)
 		panic("sched: no memory for cpu %u's idle thread", c->id);

@@ -3,6 +3,7 @@
  * usercopy.c, sizes are bounded, and a bad call returns an error, never a fault. */
 #include <kernel/console.h>
 #include <kernel/futex.h>
+#include <kernel/ghost_sys.h>
 #include <kernel/printk.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
@@ -127,17 +128,19 @@ static long sys_munmap(long addr, long len, long c, long d, long e, long f)
 	return vm_munmap(task_current()->vm, (uintptr_t)addr, (size_t)len);
 }
 
-static long sys_spawn(long ucmd, long caps, long c, long d, long e, long f)
+static long sys_spawn(long ucmd, long caps, long enclave, long d, long e, long f)
 {
 	char cmd[256];
 	unsigned mine = task_current()->caps;
 
-	if (!(mine & CAP_SPAWN))
+	if (!(mine & CAP_SPAWN) || (enclave && !(mine & CAP_ENCLAVE)))
 		return -EPERM;
+	if (enclave < 0 || enclave > INT32_MAX)
+		return -ENOENT;
 	long n = copy_string_from_user(cmd, (uintptr_t)ucmd, sizeof(cmd));
 	if (n < 0)
 		return n == -ENAMETOOLONG ? -E2BIG : n;
-	return task_spawn(cmd, (unsigned)caps & mine);	/* nobody gains a capability */
+	return task_spawn_in(cmd, (unsigned)caps & mine, (int)enclave);	/* nobody gains a capability */
 }
 
 static long sys_wait(long id, long ustatus, long c, long d, long e, long f)
@@ -164,6 +167,13 @@ static long sys_gettid(long a, long b, long c, long d, long e, long f)
 	return (long)thread_current()->tid;
 }
 
+static long sys_affinity(long tid, long mask, long c, long d, long e, long f)
+{
+	cpumask_t m = { { (uint64_t)mask } };	/* MAX_CPUS is 64: one word */
+
+	return task_thread_affinity((tid_t)tid, &m);
+}
+
 static const syscall_fn table[SYS_count] = {
 	[SYS_write] = sys_write,
 	[SYS_read] = sys_read,
@@ -182,6 +192,8 @@ static const syscall_fn table[SYS_count] = {
 	[SYS_wait] = sys_wait,
 	[SYS_getpid] = sys_getpid,
 	[SYS_gettid] = sys_gettid,
+	[SYS_ghost] = sys_ghost,
+	[SYS_affinity] = sys_affinity,
 };
 
 long syscall_invoke(unsigned long n, const long a[6])

@@ -3,6 +3,7 @@
 #include <kernel/task.h>
 #include <kernel/bootinfo.h>
 #include <kernel/elf_check.h>
+#include <kernel/enclave.h>
 #include <kernel/kmalloc.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
@@ -110,7 +111,24 @@ static void task_free(struct task *t)
 	kfree(t);
 }
 
+/* Start th, in the task's enclave if it has one (born there, never native); if the
+ * enclave is gone, it starts native. */
+static void start_thread(struct task *t, struct thread *th)
+{
+	struct enclave *e = t->spawn_enclave ? enclave_get(t->spawn_enclave) : NULL;
+	int err = e ? enclave_add_thread(e, th) : -ENOENT;
+	if (e)
+		enclave_put(e);
+	if (err)
+		thread_start(th);
+}
+
 long task_spawn(const char *cmdline, unsigned caps)
+{
+	return task_spawn_in(cmdline, caps, 0);
+}
+
+long task_spawn_in(const char *cmdline, unsigned caps, int enclave)
 {
 	char buf[256];
 	char *argv[32];
@@ -145,6 +163,16 @@ long task_spawn(const char *cmdline, unsigned caps)
 	}
 	strlcpy(t->name, argv[0], sizeof(t->name));
 	t->caps = caps;
+	t->spawn_enclave = enclave;
+	if (enclave) {
+		struct enclave *e = enclave_get(enclave);
+		if (!e) {
+			vm_destroy(t->vm);
+			kfree(t);
+			return -ENOENT;
+		}
+		enclave_put(e);
+	}
 	t->lock = (struct spinlock)SPINLOCK_INIT("task");
 	list_init(&t->threads);
 	waitq_init(&t->done, "task done");
@@ -173,7 +201,7 @@ long task_spawn(const char *cmdline, unsigned caps)
 	list_insert_before(&t->threads, &th->task_link);
 	t->nthreads = 1;
 	long id = t->id;	/* once started, the task may end and be waited for */
-	thread_start(th);
+	start_thread(t, th);
 	return id;
 }
 
@@ -190,6 +218,7 @@ void user_thread_start(void *arg)
  * switches to the kernel's first. */
 static void task_end(struct task *t)
 {
+	enclave_task_end(t);	/* an agent's enclave goes with it */
 	vm_destroy(t->vm);
 	t->vm = NULL;
 	/* Waiters are told once this thread is gone too (task_ended, called by the next
@@ -341,8 +370,27 @@ long task_thread_create(uintptr_t entry, uintptr_t arg, uintptr_t stack)
 	list_insert_before(&t->exits, &r->link);
 	spin_unlock_irqrestore(&t->joins.lock, f);
 	tid_t tid = th->tid;	/* once started, th may run, exit and be freed at once */
-	thread_start(th);
+	start_thread(t, th);
 	return (long)tid;
+}
+
+int task_thread_affinity(tid_t tid, const cpumask_t *m)
+{
+	struct task *t = task_current();
+	struct thread *found = NULL;
+
+	if (!tid || tid == thread_current()->tid)
+		return thread_set_affinity(thread_current(), m);
+	/* Under the task's lock the thread cannot leave the task, so not be freed. */
+	unsigned long flags = spin_lock_irqsave(&t->lock);
+	list_for_each(p, &t->threads) {
+		struct thread *th = list_entry(p, struct thread, task_link);
+		if (th->tid == tid)
+			found = th;
+	}
+	int err = found ? thread_set_affinity_locked(found, m) : -ENOENT;
+	spin_unlock_irqrestore(&t->lock, flags);
+	return err;
 }
 
 int task_thread_join(tid_t tid, long *code)

@@ -10,6 +10,8 @@
 #include <kernel/thread.h>
 #include <kernel/vm.h>
 
+struct enclave;
+
 struct task {
 	long id;
 	char name[32];
@@ -25,12 +27,17 @@ struct task {
 	struct waitq joins;	/* [joins.lock] exits: records of user threads, by tid */
 	struct list exits;	/* [joins.lock] struct exit_record of threads not yet joined */
 	struct list link;	/* [tasks_lock] */
+	struct enclave *ghost_enclave;	/* [enclave lock] the enclave it is agent of */
+	int spawn_enclave;	/* [b] its threads are born in this enclave (id), 0: none */
 };
 
 /* Start the module named by the first word of cmdline with the rest as arguments.
  * Returns the task id, or -ENOENT (no such module), -ENOEXEC (bad ELF: reported on
  * the console), -ENOMEM, -E2BIG. */
 long task_spawn(const char *cmdline, unsigned caps);
+/* The same, every thread of the task born in enclave id (0: none): -ENOENT if there
+ * is no such enclave. */
+long task_spawn_in(const char *cmdline, unsigned caps, int enclave);
 /* Wait for task id to end; *status gets its status.  The task is then forgotten. */
 int task_wait(long id, int *status);
 /* End the calling thread's task with status (SYS_exit). */
@@ -42,6 +49,8 @@ noreturn void task_fault(unsigned vector, uintptr_t rip, uintptr_t addr);
 /* SYS_thread_create / SYS_thread_join for the calling task. */
 long task_thread_create(uintptr_t entry, uintptr_t arg, uintptr_t stack);
 int task_thread_join(tid_t tid, long *code);
+/* SYS_affinity: set the CPUs a thread of the calling task may run on. */
+int task_thread_affinity(tid_t tid, const cpumask_t *m);
 /* On the way back to user mode: leave if the task is ending. */
 void task_check_exit(void);
 struct task *task_current(void);

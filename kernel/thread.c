@@ -1,6 +1,7 @@
 /* kernel/thread.c: thread objects: ids, stacks, creation, exit and join, sleeping,
  * wait queues.  The scheduling itself is kernel/sched.c.
  * Lock order: slots_lock is a leaf; a waitq's lock before any thread's lock. */
+#include <kernel/enclave.h>
 #include <kernel/kmalloc.h>
 #include <kernel/page.h>
 #include <kernel/panic.h>
@@ -83,7 +84,7 @@ static void free_thread(struct thread *t)
 }
 
 /* The thread with this id, or NULL if the id is stale or was never issued. */
-static struct thread *lookup(tid_t tid)
+struct thread *thread_lookup(tid_t tid)
 {
 	unsigned i = tid & (MAX_THREADS - 1);
 	struct thread *t = NULL;
@@ -139,6 +140,7 @@ void thread_start(struct thread *t)
 	t->cpu = this_cpu()->id;
 	t->state = THREAD_RUNNABLE;
 	t->on_rq = true;
+	t->born = true;
 	sched_enqueue_on(t, t->class->select_cpu(t));
 }
 
@@ -187,6 +189,7 @@ noreturn void thread_exit(long code)
 	struct thread *t = thread_current();
 
 	assert(t != this_cpu()->idle);
+	ghost_thread_exit(t);	/* THREAD_DEAD; it finishes in the native class */
 	t->exit_code = code;
 	spin_lock_irqsave(&t->joiners->lock);
 	spin_lock(&t->lock);
@@ -200,7 +203,7 @@ noreturn void thread_exit(long code)
 
 int thread_join(tid_t tid, long *code)
 {
-	struct thread *t = lookup(tid);
+	struct thread *t = thread_lookup(tid);
 
 	if (!t || t->detached || !t->joiners)
 		return -ENOENT;
@@ -226,6 +229,7 @@ void thread_detach(struct thread *t)
 
 void thread_yield(void)
 {
+	thread_current()->yielding = true;
 	schedule();
 }
 
@@ -254,7 +258,10 @@ void thread_sleep(uint64_t ns)
 	}
 }
 
-int thread_set_affinity(struct thread *t, const cpumask_t *m)
+/* Set t's affinity; a running thread moves at its next scheduling point, which
+ * is now when it is another CPU's (a reschedule IPI).  Any lock before t->lock may
+ * be held; the caller reschedules itself if it is t. */
+int thread_set_affinity_locked(struct thread *t, const cpumask_t *m)
 {
 	cpumask_t allowed = *m;
 
@@ -264,10 +271,23 @@ int thread_set_affinity(struct thread *t, const cpumask_t *m)
 		return -EINVAL;
 	unsigned long flags = spin_lock_irqsave(&t->lock);
 	t->affinity = allowed;
-	spin_unlock_irqrestore(&t->lock, flags);
-	if (t == thread_current() && !cpumask_test(&allowed, this_cpu()->id))
-		schedule();
+	ghost_affinity_changed(t);
+	bool elsewhere = t != thread_current() && READ_ONCE(cpus[t->cpu].curr) == t &&
+			 !cpumask_test(&allowed, t->cpu);
+	spin_unlock(&t->lock);
+	if (elsewhere)
+		sched_set_need_resched(&cpus[t->cpu]);
+	ghost_flush_wakes();
+	arch_irq_restore(flags);
 	return 0;
+}
+
+int thread_set_affinity(struct thread *t, const cpumask_t *m)
+{
+	int err = thread_set_affinity_locked(t, m);
+	if (!err && t == thread_current() && !cpumask_test(&t->affinity, this_cpu()->id))
+		schedule();
+	return err;
 }
 
 /* The context running now (the boot CPU's kmain, an AP's start-up path) as a thread
@@ -285,6 +305,7 @@ struct thread *thread_adopt_boot_context(const char *name, const struct sched_cl
 	t->cpu = this_cpu()->id;
 	t->state = THREAD_RUNNABLE;
 	t->on_rq = true;
+	t->born = true;
 	t->on_cpu = 1;
 	t->last_start = clock_ns();
 	return t;
@@ -310,6 +331,7 @@ struct thread *thread_new_idle(unsigned cpu, bool adopt)
 	t->affinity = one;
 	t->state = THREAD_RUNNABLE;
 	t->on_rq = true;
+	t->born = true;
 	return t;
 }
 

@@ -34,6 +34,8 @@ struct sched_class;
 struct waitq;
 struct task;
 struct exit_record;
+struct enclave;
+struct gqueue;
 
 struct thread {
 	tid_t tid;
@@ -68,9 +70,15 @@ struct thread {
 	uintptr_t futex_addr;	/* [futex bucket lock] what it waits on */
 	bool futex_woken;	/* [futex bucket lock] */
 
-	struct enclave *enclave;	/* [enclave lock] NULL outside enclaves */
+	struct enclave *enclave;	/* [enclave lock and lock] NULL outside enclaves */
 	struct list enclave_link;	/* [enclave lock] */
+	struct gqueue *gq;		/* [lock] ghost: the queue its messages go to */
 	uint32_t tseq;			/* [lock] ghost: moves at every event */
+	bool ghost_running;		/* [lock] ghost: picked, not yet off its CPU */
+	bool yielding;			/* its schedule() is a yield (THREAD_YIELD) */
+	bool born;			/* started: runnable once, somewhere */
+	struct enclave *agent_of;	/* [enclave lock and lock] the enclave it is agent of */
+	unsigned agent_cpu;		/* [b] with agent_of: the CPU it schedules from */
 	int latched_cpu;		/* ghost: latched on cpu+1, or 0; set under the enclave
 					 * lock and that CPU's rq_lock, cleared under the rq_lock */
 
@@ -109,7 +117,11 @@ void thread_sleep(uint64_t ns);
 /* Set the CPUs t may run on (takes effect at its next scheduling decision).  -EINVAL
  * for an empty set or one with no online CPU. */
 int thread_set_affinity(struct thread *t, const cpumask_t *m);
+int thread_set_affinity_locked(struct thread *t, const cpumask_t *m);
 unsigned thread_count(void);	/* slots in use (for leak checks) */
+/* The thread with this id, or NULL if the id is stale or was never issued.  The
+ * object is not held: the caller must know it cannot be freed meanwhile. */
+struct thread *thread_lookup(tid_t tid);
 
 /* Wake the waiters of wq for which match(t, arg) holds, at most n; wq->lock held. */
 int waitq_wake_match_locked(struct waitq *wq, bool (*match)(struct thread *t, void *arg),

@@ -28,11 +28,48 @@ static void free_user_page(uint64_t pa)
 	page_free(phys_to_virt(pa), 1);
 }
 
+struct shm *shm_create(size_t bytes)
+{
+	struct shm *s = kzalloc(sizeof(*s));
+	if (!s)
+		return NULL;
+	s->npages = ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE;
+	s->va = page_alloc(s->npages);
+	if (!s->va) {
+		kfree(s);
+		return NULL;
+	}
+	s->refs = 1;
+	return s;
+}
+
+void shm_put(struct shm *s)
+{
+	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	page_free(s->va, s->npages);
+	kfree(s);
+}
+
+/* Take the shared pages of r out of the page tables without freeing them.  Lock
+ * held or the address space dead. */
+static void unmap_shm_pages(struct vm *vm, struct vm_region *r)
+{
+	for (uintptr_t va = r->start; va < r->end; va += PAGE_SIZE) {
+		uint64_t pa;
+		arch_uvm_unmap(vm->root, va, &pa);
+	}
+}
+
 void vm_destroy(struct vm *vm)
 {
 	while (!list_empty(&vm->regions)) {
 		struct vm_region *r = list_entry(vm->regions.next, struct vm_region, link);
 		list_remove(&r->link);
+		if (r->shm) {
+			unmap_shm_pages(vm, r);
+			shm_put(r->shm);
+		}
 		kfree(r);
 	}
 	arch_uvm_destroy(vm->root, free_user_page);
@@ -122,9 +159,19 @@ int vm_munmap(struct vm *vm, uintptr_t addr, size_t len)
 		return -EINVAL;
 	unsigned long flags = spin_lock_irqsave(&vm->lock);
 	struct vm_region *r = find(vm, addr);
-	if (!r || end > r->end) {
+	if (!r || end > r->end || (r->shm && (r->start != addr || r->end != end))) {
 		spin_unlock_irqrestore(&vm->lock, flags);
 		return -EINVAL;
+	}
+	if (r->shm) {
+		struct shm *sh = r->shm;
+		unmap_shm_pages(vm, r);
+		list_remove(&r->link);
+		kfree(r);
+		spin_unlock_irqrestore(&vm->lock, flags);
+		arch_uvm_flush(vm->root);
+		shm_put(sh);
+		return 0;
 	}
 	if (r->start < addr && end < r->end) {		/* a hole in the middle: split */
 		if (insert_after_split(vm, r, end)) {
@@ -175,7 +222,7 @@ int vm_fault(struct vm *vm, uintptr_t addr, bool write, bool exec)
 	unsigned long flags = spin_lock_irqsave(&vm->lock);
 	struct vm_region *r = find(vm, addr);
 
-	if (r && (!write || (r->prot & MAP_WRITE)) && (!exec || (r->prot & MAP_EXEC)) &&
+	if (r && !r->shm && (!write || (r->prot & MAP_WRITE)) && (!exec || (r->prot & MAP_EXEC)) &&
 	    !arch_uvm_translate(vm->root, addr, NULL, NULL))
 		err = populate(vm, ALIGN_DOWN(addr, PAGE_SIZE), r->prot) ? -EFAULT : 0;
 	spin_unlock_irqrestore(&vm->lock, flags);
@@ -192,7 +239,7 @@ int vm_write(struct vm *vm, uintptr_t dst, const void *src, size_t n)
 		struct vm_region *r = find(vm, dst);
 		uintptr_t page = ALIGN_DOWN(dst, PAGE_SIZE);
 		uint64_t pa;
-		if (!r) {
+		if (!r || r->shm) {
 			err = -EFAULT;
 			break;
 		}
@@ -205,6 +252,40 @@ int vm_write(struct vm *vm, uintptr_t dst, const void *src, size_t n)
 	}
 	spin_unlock_irqrestore(&vm->lock, flags);
 	return err;
+}
+
+uintptr_t vm_map_shm(struct vm *vm, struct shm *s, unsigned prot)
+{
+	size_t len = s->npages * PAGE_SIZE;
+	uintptr_t at = vm_mmap(vm, len, prot);
+	if (!at)
+		return 0;
+	unsigned long flags = spin_lock_irqsave(&vm->lock);
+	struct vm_region *r = find(vm, at);
+	int err = 0;
+	for (size_t i = 0; i < s->npages && !err; i++)
+		err = arch_uvm_map(vm->root, at + i * PAGE_SIZE,
+				   virt_to_phys((char *)s->va + i * PAGE_SIZE), prot | MAP_USER);
+	if (err) {
+		unmap_shm_pages(vm, r);
+		list_remove(&r->link);
+		kfree(r);
+		at = 0;
+	} else {
+		__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+		r->shm = s;
+	}
+	spin_unlock_irqrestore(&vm->lock, flags);
+	return at;
+}
+
+int vm_unmap_shm(struct vm *vm, uintptr_t addr)
+{
+	unsigned long flags = spin_lock_irqsave(&vm->lock);
+	struct vm_region *r = find(vm, addr);
+	size_t len = r && r->shm && r->start == addr ? r->end - r->start : 0;
+	spin_unlock_irqrestore(&vm->lock, flags);
+	return len ? vm_munmap(vm, addr, len) : -EINVAL;
 }
 
 bool vm_range_ok(struct vm *vm, uintptr_t addr, size_t len, bool write)

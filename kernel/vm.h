@@ -19,11 +19,27 @@
 #define VM_STACK_TOP	0x00007ffffff00000ul
 #define VM_STACK_SIZE	(8ul << 20)
 
+struct shm;
+
 struct vm_region {
 	struct list link;	/* [vm lock] by address */
 	uintptr_t start, end;	/* page aligned, [start, end) */
 	unsigned prot;		/* MAP_WRITE | MAP_EXEC (always readable) */
+	struct shm *shm;	/* shared kernel memory mapped whole, or NULL */
 };
+
+/* Shared memory: physically contiguous zeroed pages the kernel owns and maps into
+ * address spaces (the ghost ABI's queues and status words).  Each mapping holds a
+ * reference, and so does the kernel object that made it; the pages are freed with
+ * the last reference, so a task never sees memory that was given to someone else. */
+struct shm {
+	int refs;		/* [a] */
+	size_t npages;
+	void *va;		/* direct-map address */
+};
+
+struct shm *shm_create(size_t bytes);	/* refs = 1; NULL when out of memory */
+void shm_put(struct shm *s);
 
 struct vm {
 	uintptr_t root;		/* the architecture's page table root */
@@ -43,6 +59,11 @@ uintptr_t vm_mmap(struct vm *vm, size_t len, unsigned prot);
 /* Unmap [addr, addr+len), which must lie inside one region; the region shrinks or
  * splits.  -EINVAL otherwise.  Interrupts on (TLBs are flushed on every CPU). */
 int vm_munmap(struct vm *vm, uintptr_t addr, size_t len);
+/* Map all of s into the mmap area with prot (a new reference); the address, or 0.
+ * The region can only be unmapped whole (vm_munmap or vm_unmap_shm). */
+uintptr_t vm_map_shm(struct vm *vm, struct shm *s, unsigned prot);
+/* Unmap the shm region starting at addr: 0, or -EINVAL. */
+int vm_unmap_shm(struct vm *vm, uintptr_t addr);
 /* Does every byte of [addr, addr+len) lie in a region allowing the access? */
 bool vm_range_ok(struct vm *vm, uintptr_t addr, size_t len, bool write);
 /* A fault at addr: map a zeroed page if a region allows the access.  0, or -EFAULT. */

@@ -35,6 +35,23 @@ long wisp_spawn_caps(const char *cmdline, unsigned caps)
 	return wisp_syscall_ret(wisp_syscall2(SYS_spawn, (long)cmdline, (long)caps));
 }
 
+long wisp_spawn_enclave(const char *cmdline, unsigned caps, int enclave)
+{
+	return wisp_syscall_ret(wisp_syscall3(SYS_spawn, (long)cmdline, (long)caps, enclave));
+}
+
+int wisp_set_affinity(long tid, uint64_t cpus)
+{
+	long r = wisp_syscall2(SYS_affinity, tid, (long)cpus);
+
+	return r < 0 ? (int)-r : 0;
+}
+
+long wisp_ghost(int op, long a, long b, long c)
+{
+	return wisp_syscall6(SYS_ghost, op, a, b, c, 0, 0);
+}
+
 long wisp_wait(long task, int *status)
 {
 	return wisp_syscall_ret(wisp_syscall2(SYS_wait, task, (long)status));

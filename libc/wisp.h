@@ -11,6 +11,9 @@ uint64_t wisp_clock_ns(void);		/* monotonic nanoseconds since boot */
 void wisp_sleep_ns(uint64_t ns);	/* block at least ns; 0 returns at once */
 void wisp_yield(void);			/* give the CPU to another runnable thread */
 long wisp_gettid(void);			/* this thread's id */
+/* The CPUs (bit n: CPU n) thread tid of this task, 0 for the caller, may run on:
+ * 0, EINVAL (no online CPU in the set) or ENOENT. */
+int wisp_set_affinity(long tid, uint64_t cpus);
 
 /* Tasks, POSIX style: the task id, or -1 with errno set.
  * wisp_spawn starts "module args..." (SYS_spawn); wisp_wait blocks until `task`
@@ -21,7 +24,13 @@ long wisp_spawn(const char *cmdline);
  * kernel/uapi/syscall.h) that this task has; wisp_spawn passes on all it has.
  * Without CAP_SPAWN both fail with EPERM. */
 long wisp_spawn_caps(const char *cmdline, unsigned caps);
+/* The same, every thread of the new task born in enclave (0: none; CAP_ENCLAVE). */
+long wisp_spawn_enclave(const char *cmdline, unsigned caps, int enclave);
 long wisp_wait(long task, int *status);
+
+/* SYS_ghost, raw: the kernel's result, a negative error number on failure
+ * (kernel/uapi/ghost.h; agents use agents/lib instead). */
+long wisp_ghost(int op, long a, long b, long c);
 
 /* Futexes: wait returns 0 when woken (or spuriously), EAGAIN if *addr != expected
  * on entry, ETIMEDOUT after timeout_ns (0: no timeout). wake returns how many

@@ -13,8 +13,20 @@
  *	a native thread takes its CPU    -> THREAD_PREEMPTED, Tseq++, runnable
  *	thread yields                    -> THREAD_YIELD,     Tseq++, runnable
  *	affinity changes                 -> THREAD_AFFINITY,  Tseq++
- *	thread exits                     -> THREAD_DEAD,      Tseq++, status word freed
- *	                                    once the agent has seen the message
+ *	thread exits                     -> THREAD_DEAD,      Tseq++, status word DEAD
+ *	                                    (reused when the thread's slot is reused)
+ *
+ * Lifecycle of an agent (kernel/uapi/syscall.h SYS_ghost, ops below):
+ *
+ *	control program (CAP_ENCLAVE): GHOST_ENCLAVE_CREATE(cpus) -> id, spawns the
+ *	    agent with CAP_AGENT and the workload into the enclave (SYS_spawn)
+ *	agent task: GHOST_ATTACH(id, mode) -> status area (read-only), agent area
+ *	    (transaction slots, hint rings) and the default queue, mapped into it
+ *	each agent thread: GHOST_AGENT_INIT(cpu): pinned to cpu, runs above ghost threads
+ *	loop: drain queues -> decide -> fill txn slots -> GHOST_COMMIT
+ *	    per-CPU: commit own CPU with GHOST_COMMIT_WAIT: sleeps until a message
+ *	    central: the global agent spins; the others GHOST_WAIT until made global
+ *	agent task ends -> the enclave is destroyed: its threads go back to native
  *
  * Every message about a thread carries the Tseq after the event; every transaction
  * names the Tseq the agent decided on.  If the kernel has moved on (a newer message is
@@ -30,7 +42,7 @@
 
 #include <stdint.h>
 
-#define GHOST_ABI_VERSION	1
+#define GHOST_ABI_VERSION	2
 
 /* Messages. */
 enum ghost_msg_type {
@@ -158,3 +170,132 @@ struct ghost_txn {
 };
 
 _Static_assert(sizeof(struct ghost_txn) == 64, "one transaction slot per line");
+
+
+/* Limits of this ABI version. */
+#define GHOST_MAX_CPUS		64	/* CPU ids 0..63: masks are one uint64_t */
+#define GHOST_MAX_THREADS	4096	/* thread status words: one per kernel thread slot */
+#define GHOST_MAX_QUEUES	64	/* per enclave, the default queue included */
+#define GHOST_QUEUE_MAX_SLOTS	4096
+#define GHOST_DEFAULT_QUEUE_SLOTS 1024
+
+/* The thread status word of thread tid is thread[GHOST_THREAD_INDEX(tid)]; its tid
+ * field says whether it is that thread's (a slot's next tenant gets a new tid). */
+#define GHOST_THREAD_INDEX(tid)	((uint32_t)(tid) & (GHOST_MAX_THREADS - 1))
+
+/* The enclave's header, first in its status area. */
+#define GHOST_STATUS_MAGIC	0x67737461u	/* "gsta" */
+#define GHOST_MODE_PERCPU	1	/* one agent per CPU, each schedules its own CPU */
+#define GHOST_MODE_CENTRAL	2	/* one global agent schedules every other CPU */
+
+struct ghost_enclave_status {
+	uint32_t magic;		/* GHOST_STATUS_MAGIC */
+	uint32_t version;	/* GHOST_ABI_VERSION */
+	uint32_t enclave_id;
+	uint32_t mode;		/* GHOST_MODE_*, 0 before an agent attached */
+	uint64_t cpus;		/* the enclave's CPUs, bit n = CPU n */
+	uint32_t global_cpu;	/* CENTRAL: the CPU whose agent is the global one now */
+	uint32_t global_gen;	/* moves at every change of global agent */
+	uint32_t default_queue;	/* id of the default queue */
+	uint32_t nthreads;	/* threads in the enclave now */
+	uint64_t reserved[59];
+};
+
+_Static_assert(sizeof(struct ghost_enclave_status) == 512, "enclave header layout");
+
+/* The status area, mapped read-only into the agent's task (GHOST_ATTACH). */
+struct ghost_status_area {
+	struct ghost_enclave_status hdr;
+	uint8_t pad[4096 - sizeof(struct ghost_enclave_status)];
+	struct ghost_cpu_status cpu[GHOST_MAX_CPUS];
+	struct ghost_thread_status thread[GHOST_MAX_THREADS];
+};
+
+_Static_assert(__builtin_offsetof(struct ghost_status_area, cpu) == 4096, "status area layout");
+_Static_assert(__builtin_offsetof(struct ghost_status_area, thread) == 8192, "status area layout");
+
+/* Idle fast path: per CPU, a ring of run hints the agent writes (head) and the
+ * kernel consumes (tail) when that CPU would otherwise idle with no decision.  The
+ * kernel commits a hint like a transaction (Aseq not checked); a stale one (Tseq
+ * moved, thread not runnable or not the enclave's) is skipped, never run. */
+#define GHOST_HINTS		8
+
+struct ghost_hint {
+	uint64_t tid;
+	uint32_t tseq;
+	uint32_t reserved;
+};
+
+struct ghost_hint_ring {
+	uint64_t head;		/* written by the agent (release) */
+	uint64_t reserved0[7];
+	uint64_t tail;		/* written by the kernel (release) */
+	uint64_t used;		/* hints the kernel ran */
+	uint64_t stale;		/* hints the kernel skipped */
+	uint64_t reserved1[5];
+	struct ghost_hint hint[GHOST_HINTS];
+};
+
+_Static_assert(sizeof(struct ghost_hint_ring) == 256, "hint ring layout");
+
+/* The agent area, mapped read-write: transaction slots and hint rings, per CPU. */
+struct ghost_agent_area {
+	struct ghost_txn txn[GHOST_MAX_CPUS];
+	struct ghost_hint_ring hints[GHOST_MAX_CPUS];
+};
+
+_Static_assert(sizeof(struct ghost_agent_area) == 64 * 64 + 256 * 64, "agent area layout");
+
+/* SYS_ghost(op, a, b, c): the enclave and agent calls.  Errors are negative errno
+ * values; EPERM when the caller lacks the capability an op names. */
+enum ghost_op {
+	/* Control, CAP_ENCLAVE. */
+	GHOST_ENCLAVE_CREATE = 1,	/* (uint64_t cpus) -> enclave id; EBUSY: a CPU is
+					 * another enclave's; EINVAL: empty or offline CPU */
+	GHOST_ENCLAVE_DESTROY,		/* (id) -> 0; its threads go back to native */
+	GHOST_ENCLAVE_LIST,		/* (struct ghost_enclave_info *buf, n) -> count (may
+					 * exceed n: only n are written); no capability */
+	GHOST_ENCLAVE_ADD_THREAD,	/* (id, tid) -> 0; also the enclave's agent may */
+	GHOST_ENCLAVE_REMOVE_THREAD,	/* (id, tid) -> 0; back to native */
+	/* Agents, CAP_AGENT. */
+	GHOST_ATTACH = 16,		/* (id, mode, struct ghost_attach *out) -> 0: maps the
+					 * areas into this task; EBUSY: it has an agent */
+	GHOST_AGENT_INIT,		/* (cpu) -> 0: this thread becomes cpu's agent: pinned
+					 * there, above ghost threads, below native ones */
+	GHOST_QUEUE_CREATE,		/* (nslots, struct ghost_queue **out) -> queue id */
+	GHOST_QUEUE_DESTROY,		/* (qid) -> 0; EBUSY while threads are associated */
+	GHOST_ASSOCIATE_QUEUE,		/* (tid, qid) -> 0; EAGAIN while the thread still has
+					 * undelivered messages in its current queue */
+	GHOST_CONFIG_QUEUE_WAKEUP,	/* (qid, cpu or -1) -> 0: whose agent wakes when a
+					 * message lands (-1: nobody, the agent polls) */
+	GHOST_COMMIT,			/* (uint64_t cpus, flags) -> transactions COMPLETE;
+					 * each slot holds its final state */
+	GHOST_WAIT,			/* (timeout_ns or 0) -> 0: block this agent thread
+					 * until a message lands in a queue that wakes it, a
+					 * ping, (CENTRAL) it becomes global, or the timeout */
+	GHOST_PING,			/* (cpu) -> 0: wake the agent of cpu */
+	GHOST_SET_TICK,			/* (period_ns or 0) -> 0: TIMER_TICK per busy CPU */
+};
+
+/* GHOST_COMMIT flags. */
+#define GHOST_COMMIT_SYNC	(1u << 0)	/* all or nothing: if one fails, the rest
+						 * end GHOST_TXN_ABORTED, nothing runs */
+#define GHOST_COMMIT_WAIT	(1u << 1)	/* then GHOST_WAIT (per-CPU agents: run
+						 * the thread committed for this CPU) */
+#define GHOST_COMMIT_FLAGS	(GHOST_COMMIT_SYNC | GHOST_COMMIT_WAIT)
+
+struct ghost_attach {
+	struct ghost_status_area *status;	/* read-only */
+	struct ghost_agent_area *agent;		/* read-write */
+	struct ghost_queue *default_queue;	/* read-write (the agent writes tail) */
+	uint32_t default_queue_id;
+	uint32_t reserved;
+};
+
+struct ghost_enclave_info {
+	uint32_t id;
+	uint32_t mode;		/* 0 while no agent is attached */
+	uint64_t cpus;
+	uint32_t nthreads;
+	uint32_t agent_task;	/* 0 if none */
+};

@@ -28,19 +28,27 @@ enum wisp_syscall {
 	SYS_futex_wake = 11,	/* (uint32_t *addr, int n) -> threads woken */
 	SYS_mmap = 12,		/* (size_t len, int prot) -> address of zeroed anonymous pages */
 	SYS_munmap = 13,	/* (void *addr, size_t len) -> 0 */
-	SYS_spawn = 14,		/* (const char *cmdline, unsigned caps) -> task id; cmdline =
-				 * "module args..."; the child gets caps & the caller's own;
-				 * -EPERM if the caller lacks CAP_SPAWN */
+	SYS_spawn = 14,		/* (const char *cmdline, unsigned caps, int enclave) -> task
+				 * id; cmdline = "module args..."; the child gets caps & the
+				 * caller's own; -EPERM if the caller lacks CAP_SPAWN; with
+				 * enclave != 0 (needs CAP_ENCLAVE) every thread of the child
+				 * is born in that enclave (-ENOENT: no such enclave) */
 	SYS_wait = 15,		/* (long task, int *status) -> task id when it has ended */
 	SYS_getpid = 16,	/* () -> this task's id */
 	SYS_gettid = 17,	/* () -> this thread's id */
+	SYS_ghost = 18,		/* (enum ghost_op op, a, b, c) -> per op: kernel/uapi/ghost.h */
+	SYS_affinity = 19,	/* (tid_t tid or 0 for the caller, uint64_t cpus) -> 0: the CPUs
+				 * a thread of this task may run on; -EINVAL: no online CPU
+				 * in cpus; -ENOENT: no such thread in this task */
 	SYS_count
 };
 
 /* Capabilities of a task.  Programs the kernel starts (init=, test=user) have all;
  * a task passes on only what it has and chooses to. */
 #define CAP_SPAWN	(1u << 0)	/* may start programs */
-#define CAP_ALL		CAP_SPAWN
+#define CAP_AGENT	(1u << 1)	/* may attach to an enclave as its agent */
+#define CAP_ENCLAVE	(1u << 2)	/* may create, destroy and populate enclaves */
+#define CAP_ALL		(CAP_SPAWN | CAP_AGENT | CAP_ENCLAVE)
 
 /* SYS_mmap prot bits. */
 #define PROT_READ	1

@@ -74,10 +74,14 @@ KTEST(enclave, cpu_ownership)
 	enclave_destroy(e);
 }
 
+static struct enclave *cur;	/* the enclave under test: txn_for reads its Aseq */
+static unsigned cur_cpu;
+
 static struct ghost_txn txn_for(struct thread *t)
 {
 	return (struct ghost_txn){ .state = GHOST_TXN_READY, .tid = t->tid,
-				   .tseq = enclave_tseq(t) };
+				   .tseq = enclave_tseq(t),
+				   .aseq = cur ? enclave_aseq(cur, cur_cpu) : 0 };
 }
 
 KTEST(enclave, ghost_runs_only_when_committed)
@@ -93,6 +97,7 @@ KTEST(enclave, ghost_runs_only_when_committed)
 		struct ghost_txn t = { .state = GHOST_TXN_READY, .flags = GHOST_TXN_IDLE };
 		KT_EQ(enclave_commit(e, cpu, &t), GHOST_TXN_CPU_BUSY);
 		enclave_destroy(e);
+		cur = NULL;
 		return;
 	}
 	stop = 0;
@@ -102,6 +107,7 @@ KTEST(enclave, ghost_runs_only_when_committed)
 	KT_ASSERT(moves());
 	struct enclave *e = enclave_create(&m, &err);
 	KT_ASSERT(e != NULL);
+	cur = e, cur_cpu = cpu;
 	KT_EQ(enclave_add_thread(e, t), 0);
 	KT_EQ(enclave_add_thread(e, t), -EBUSY);
 	KT_ASSERT(stops());			/* no agent decision: it does not run */
@@ -110,6 +116,7 @@ KTEST(enclave, ghost_runs_only_when_committed)
 	KT_EQ(x.state, GHOST_TXN_COMPLETE);
 	KT_ASSERT(moves());			/* latched: it runs */
 	enclave_destroy(e);			/* back to native, still runnable */
+	cur = NULL;
 	KT_ASSERT(moves());
 	stop = 1;
 	KT_EQ(thread_join(t->tid, NULL), 0);
@@ -141,18 +148,21 @@ KTEST(enclave, transaction_outcomes)
 	if (ncpus < 2) {
 		/* One CPU, held by this native thread: only the CPU checks can be reached. */
 		struct enclave *e = enclave_create(&m, &err);
+		cur = e, cur_cpu = cpu;
 		struct ghost_txn x = txn_for(thread_current());
 		KT_ASSERT(e != NULL);
 		KT_EQ(enclave_commit(e, cpu, &x), GHOST_TXN_CPU_BUSY);
 		x = txn_for(thread_current());
 		KT_EQ(enclave_commit(e, MAX_CPUS + 3, &x), GHOST_TXN_CPU_NOT_IN_ENCLAVE);
 		enclave_destroy(e);
+		cur = NULL;
 		return;
 	}
 	stop = 0;
 	progress = 0;
 	waitq_init(&gate, "test gate");
 	struct enclave *e = enclave_create(&m, &err);
+	cur = e, cur_cpu = cpu;
 	/* The blocker goes to sleep for good before it joins the enclave. */
 	struct thread *sleepy = thread_create_on("ghost-block", blocker, NULL, &m);
 	KT_ASSERT(e && sleepy);
@@ -194,6 +204,7 @@ KTEST(enclave, transaction_outcomes)
 	waitq_wake_all(&gate);
 	KT_EQ(thread_join(native->tid, NULL), 0);
 	enclave_destroy(e);
+	cur = NULL;
 	KT_EQ(thread_join(spinner->tid, NULL), 0);
 	KT_EQ(thread_join(sleepy->tid, NULL), 0);
 }

@@ -1,0 +1,209 @@
+/* kernel/ghost_sys.c: SYS_ghost: every enclave and agent call checks the caller's
+ * capability, then its arguments, then does the work in kernel/enclave.c.  Ops and
+ * their contracts: kernel/uapi/ghost.h. */
+#include <kernel/ghost_sys.h>
+#include <kernel/enclave.h>
+#include <kernel/task.h>
+#include <kernel/usercopy.h>
+#include <kernel/vm.h>
+#include <arch/arch.h>
+#include <kernel/uapi/errno.h>
+#include <kernel/uapi/syscall.h>
+
+#define MAX_WAIT_NS	(3600ull * 1000000000ull)
+
+static bool has(unsigned cap)
+{
+	return task_current()->caps & cap;
+}
+
+static long enclave_create_op(uint64_t mask)
+{
+	cpumask_t set = { { 0 } };
+	int err;
+
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		if (mask & (1ull << c))
+			cpumask_set(&set, c);
+	if (MAX_CPUS < 64 && (mask >> MAX_CPUS))
+		return -EINVAL;
+	struct enclave *e = enclave_create(&set, &err);
+	return e ? e->id : err;
+}
+
+static long with_enclave(long id, int (*fn)(struct enclave *e, long a, long b), long a, long b)
+{
+	if (id <= 0 || id > INT32_MAX)
+		return -ENOENT;
+	struct enclave *e = enclave_get((int)id);
+	if (!e)
+		return -ENOENT;
+	long r = fn(e, a, b);
+	enclave_put(e);
+	return r;
+}
+
+static int destroy(struct enclave *e, long a, long b)
+{
+	enclave_destroy(e);
+	return 0;
+}
+
+/* The control program, or the enclave's own agent. */
+static bool may_populate(struct enclave *e)
+{
+	return has(CAP_ENCLAVE) || (has(CAP_AGENT) && enclave_of_agent_task(task_current()) == e);
+}
+
+static int add_thread(struct enclave *e, long tid, long b)
+{
+	if (!may_populate(e))
+		return -EPERM;
+	struct thread *t = thread_lookup((tid_t)tid);
+	return t ? enclave_add_thread(e, t) : -ENOENT;
+}
+
+static int remove_thread(struct enclave *e, long tid, long b)
+{
+	if (!may_populate(e))
+		return -EPERM;
+	struct thread *t = thread_lookup((tid_t)tid);
+	return t ? enclave_remove_thread(e, t) : -ENOENT;
+}
+
+static long list(long ubuf, long n)
+{
+	struct ghost_enclave_info info[16];
+
+	if (n < 0)
+		return -EINVAL;
+	unsigned total = enclave_list(info, 16);
+	size_t k = (size_t)MIN((unsigned long)n, MIN(total, 16u));
+	if (k && copy_to_user((uintptr_t)ubuf, info, k * sizeof(info[0])))
+		return -EFAULT;
+	return total;
+}
+
+static int attach(struct enclave *e, long mode, long uout)
+{
+	struct task *task = task_current();
+	struct ghost_attach out = { 0 };
+	int err = enclave_attach(e, task, (int)mode);
+	if (err)
+		return err;
+	out.status = (void *)vm_map_shm(task->vm, e->status_shm, 0);
+	out.agent = (void *)vm_map_shm(task->vm, e->agent_shm, MAP_WRITE);
+	e->def->uaddr = vm_map_shm(task->vm, e->def->shm, MAP_WRITE);
+	out.default_queue = (void *)e->def->uaddr;
+	out.default_queue_id = 0;
+	if (!out.status || !out.agent || !out.default_queue)
+		return -ENOMEM;	/* the maps made go with the task */
+	if (copy_to_user((uintptr_t)uout, &out, sizeof(out)))
+		return -EFAULT;
+	return 0;
+}
+
+/* The enclave this agent task is attached to, held; NULL if none. */
+static struct enclave *mine(void)
+{
+	struct enclave *e = enclave_of_agent_task(task_current());
+	return e ? enclave_get(e->id) : NULL;
+}
+
+static long agent_op(long op, long a, long b, long c)
+{
+	struct enclave *e = mine();
+	struct thread *me = thread_current();
+	long r = 0;
+
+	if (!e)
+		return -ENOENT;
+	bool is_agent = me->agent_of == e;
+	switch (op) {
+	case GHOST_AGENT_INIT:
+		r = a < 0 ? -EINVAL : enclave_agent_init(e, me, (unsigned)a);
+		break;
+	case GHOST_QUEUE_CREATE: {
+		uintptr_t at = 0;
+		r = a <= 0 || a > GHOST_QUEUE_MAX_SLOTS ? -EINVAL : enclave_queue_create(e, (uint32_t)a, &at);
+		if (r > 0 && b && copy_to_user((uintptr_t)b, &at, sizeof(at))) {
+			enclave_queue_destroy(e, (int)r);
+			r = -EFAULT;
+		}
+		break;
+	}
+	case GHOST_QUEUE_DESTROY:
+		r = enclave_queue_destroy(e, (int)a);
+		break;
+	case GHOST_ASSOCIATE_QUEUE:
+		r = enclave_associate(e, (uint64_t)a, (int)b);
+		break;
+	case GHOST_CONFIG_QUEUE_WAKEUP:
+		r = enclave_config_wakeup(e, (int)a, (int)b);
+		break;
+	case GHOST_COMMIT: {
+		unsigned flags = (unsigned)b;
+		if (flags & ~GHOST_COMMIT_FLAGS) {
+			r = -EINVAL;
+			break;
+		}
+		uint64_t mask = (uint64_t)a;	/* MAX_CPUS is 64: every bit a CPU */
+		bool permitted = is_agent && (e->mode != GHOST_MODE_CENTRAL ||
+			__atomic_load_n(&e->status->hdr.global_cpu, __ATOMIC_ACQUIRE) == me->agent_cpu);
+		r = enclave_commit_group(e, mask, flags & GHOST_COMMIT_SYNC, permitted);
+		if (is_agent && (flags & GHOST_COMMIT_WAIT) &&
+		    (!(mask & (1ull << me->agent_cpu)) ||
+		     e->agent->txn[me->agent_cpu].state == GHOST_TXN_COMPLETE))
+			enclave_agent_wait(e, me->agent_cpu, 0);
+		break;
+	}
+	case GHOST_WAIT:
+		if (!is_agent)
+			r = -EPERM;
+		else if ((uint64_t)a > MAX_WAIT_NS)
+			r = -EINVAL;
+		else
+			r = enclave_agent_wait(e, me->agent_cpu, (uint64_t)a);
+		break;
+	case GHOST_PING:
+		if (a < 0 || a >= MAX_CPUS || !cpumask_test(&e->cpus, (unsigned)a))
+			r = -EINVAL;
+		else
+			enclave_ping(e, (unsigned)a);
+		break;
+	case GHOST_SET_TICK:
+		if (a != 0 && (a < 10000 || (uint64_t)a > MAX_WAIT_NS))
+			r = -EINVAL;	/* at least 10 µs */
+		else
+			e->tick_ns = (uint64_t)a;
+		break;
+	default:
+		r = -EINVAL;
+	}
+	enclave_put(e);
+	return r;
+}
+
+long sys_ghost(long op, long a, long b, long c, long d, long f)
+{
+	switch (op) {
+	case GHOST_ENCLAVE_CREATE:
+		return has(CAP_ENCLAVE) ? enclave_create_op((uint64_t)a) : -EPERM;
+	case GHOST_ENCLAVE_DESTROY:
+		return has(CAP_ENCLAVE) ? with_enclave(a, destroy, 0, 0) : -EPERM;
+	case GHOST_ENCLAVE_LIST:
+		return list(a, b);
+	case GHOST_ENCLAVE_ADD_THREAD:
+		return with_enclave(a, add_thread, b, 0);
+	case GHOST_ENCLAVE_REMOVE_THREAD:
+		return with_enclave(a, remove_thread, b, 0);
+	case GHOST_ATTACH:
+		return has(CAP_AGENT) ? with_enclave(a, attach, b, c) : -EPERM;
+	case GHOST_AGENT_INIT: case GHOST_QUEUE_CREATE: case GHOST_QUEUE_DESTROY:
+	case GHOST_ASSOCIATE_QUEUE: case GHOST_CONFIG_QUEUE_WAKEUP: case GHOST_COMMIT:
+	case GHOST_WAIT: case GHOST_PING: case GHOST_SET_TICK:
+		return has(CAP_AGENT) ? agent_op(op, a, b, c) : -EPERM;
+	default:
+		return -EINVAL;
+	}
+}
