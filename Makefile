@@ -156,7 +156,7 @@ $(BUILD)/kernel.sym: $(BUILD)/kernel.elf
 # User programs built on newlib (see "User programs" below): NAME.c in one of
 # USER_SRC_DIRS becomes $(BUILD)/user/NAME.elf.
 USER_SRC_DIRS := tests/user tests/bench
-USER_PROGS := hello usertests benchsched
+USER_PROGS := hello usertests ghosttests benchsched
 USER_ELFS := $(patsubst %,$(BUILD)/user/%.elf,$(USER_PROGS))
 
 # User programs on the ISO: each becomes the boot module named after its file.

@@ -724,6 +724,7 @@ void enclave_ping(struct enclave *e, unsigned cpu)
 {
 	__atomic_add_fetch(&e->status->cpu[cpu].aseq, 1, __ATOMIC_RELEASE);
 	wake_slot(&e->slots[cpu], true);
+	sched_set_need_resched(&cpus[cpu]);	/* an idle CPU looks at its hints */
 }
 
 int enclave_queue_create(struct enclave *e, uint32_t nslots, uintptr_t *uaddr)
@@ -1063,13 +1064,19 @@ static struct thread *ghost_pick(struct cpu *c)
 	return t;
 }
 
+/* The native thread that ran before may have left its slice timer armed. */
+static void ghost_set_next(struct cpu *c, struct thread *t)
+{
+	timer_cancel(&c->slice_timer);
+}
+
 const struct sched_class ghost_class = {
 	.name = "ghost",
 	.select_cpu = ghost_select,
 	.enqueue = ghost_nothing,
 	.pick_next = ghost_pick,
 	.put_prev = ghost_nothing,
-	.set_next = ghost_nothing,
+	.set_next = ghost_set_next,
 	.run_start = ghost_run_start,
 	.steal = NULL,
 };
@@ -1094,10 +1101,6 @@ static struct thread *agent_pick(struct cpu *c)
 	return t;
 }
 
-static void agent_set_next(struct cpu *c, struct thread *t)
-{
-	timer_cancel(&c->slice_timer);
-}
 
 const struct sched_class agent_class = {
 	.name = "agent",
@@ -1105,7 +1108,7 @@ const struct sched_class agent_class = {
 	.enqueue = agent_enqueue,
 	.pick_next = agent_pick,
 	.put_prev = agent_enqueue,
-	.set_next = agent_set_next,
+	.set_next = ghost_set_next,
 	.run_start = ghost_nothing,
 	.steal = NULL,
 };

@@ -51,16 +51,16 @@ void init_run_requested(void)
 	power_off_with(status);
 }
 
-/* test=user: usertests prints its own cases and "N passed, N failed"; the kernel
- * adds the leak check of the whole run. */
-noreturn void init_run_user_tests(void)
+/* test=user and test=ghost: usertests or ghosttests prints its own cases and
+ * "N passed, N failed"; the kernel adds the leak check of the whole run. */
+noreturn void init_run_user_tests(const char *program)
 {
 	uint64_t pages = page_free_count();
 	unsigned threads = thread_count(), tasks = task_count();
 	struct kmalloc_stats before, after;
 
 	kmalloc_stats(&before);
-	int status = init_run("usertests");
+	int status = init_run(program);
 	kmalloc_stats(&after);
 	if (page_free_count() != pages || thread_count() != threads || task_count() != tasks ||
 	    after.objects != before.objects) {

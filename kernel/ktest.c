@@ -12,7 +12,7 @@
 #define MAX_CASES	1024
 
 extern const struct ktest __ktest_start[], __ktest_end[];
-noreturn void init_run_user_tests(void);	/* kernel/init.c */
+noreturn void init_run_user_tests(const char *program);	/* kernel/init.c */
 
 static char requested[128];
 
@@ -24,7 +24,7 @@ static int set_test(const char *value)
 		return -ENAMETOOLONG;
 	return 0;
 }
-KERNEL_ARG(test, "test=all|list|user|SUITE[,SUITE...]: run tests, then power off", set_test);
+KERNEL_ARG(test, "test=all|list|user|ghost|SUITE[,SUITE...]: run tests, then power off", set_test);
 
 int ktest_requested(void)
 {
@@ -154,7 +154,9 @@ noreturn void ktest_run(void)
 	if (!strcmp(requested, "list"))
 		list_and_stop(n);
 	if (!strcmp(requested, "user"))
-		init_run_user_tests();
+		init_run_user_tests("usertests");
+	if (!strcmp(requested, "ghost"))
+		init_run_user_tests("ghosttests");
 	failed += check_names(requested);
 	if (n < (size_t)(__ktest_end - __ktest_start))
 		failed++;

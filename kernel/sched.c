@@ -99,13 +99,12 @@ static int rank(const struct sched_class *cls)
 	return (int)ARRAY_SIZE(classes);
 }
 
-/* An idle CPU other than busy that t may run on (any, if t is NULL) is asked to come
- * and steal. */
-static void kick_idle_cpu(const struct thread *t, unsigned busy)
+/* An idle CPU other than busy in allowed (any, if NULL) is asked to come and steal. */
+static void kick_idle_cpu(const cpumask_t *allowed, unsigned busy)
 {
 	for (unsigned i = 0; i < ncpus; i++) {
 		struct cpu *o = &cpus[i];
-		if (i != busy && (!t || cpumask_test(&t->affinity, i)) && READ_ONCE(o->curr) == o->idle &&
+		if (i != busy && (!allowed || cpumask_test(allowed, i)) && READ_ONCE(o->curr) == o->idle &&
 		    !READ_ONCE(o->need_resched)) {
 			sched_set_need_resched(o);
 			return;
@@ -188,9 +187,12 @@ void sched_enqueue_on(struct thread *t, unsigned cpu)
 	bool idle = c->curr == c->idle;
 	if (idle || rank(t->class) < rank(c->curr->class))
 		sched_set_need_resched(c);
+	/* Once the lock is dropped t may run, exit and be freed: copy what we need. */
+	bool stealable = t->class->steal != NULL;
+	cpumask_t allowed = t->affinity;
 	spin_unlock_irqrestore(&c->rq_lock, flags);
-	if (!idle && t->class->steal)
-		kick_idle_cpu(t, cpu);
+	if (!idle && stealable)
+		kick_idle_cpu(&allowed, cpu);
 }
 
 void sched_wake(struct thread *t)

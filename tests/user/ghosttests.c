@@ -1,0 +1,704 @@
+/* tests/user/ghosttests.c: the ghOSt ABI from user space, as an agent sees it.
+ * `ghosttests` runs every case in a task of its own (`ghosttests CASE`), like
+ * usertests; the kernel's test=ghost runs it with a leak check around the run.
+ *
+ * A case is its own control program and agent: it creates an enclave over CPUs 1-3,
+ * attaches to it, and runs its body on an agent thread of CPU 1.  The threads it
+ * schedules are children spawned into the enclave (`ghosttests child SCRIPT`), so
+ * they never run as native threads; a script letter is one action:
+ *   y yield   s sleep 1 ms   a set affinity (CPUs 1-3)   p spin 30 ms   P spin 300 ms
+ * and the child exits at the end of its script.  Needs 4 CPUs. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <kernel/uapi/errno.h>
+#include <kernel/uapi/ghost.h>
+#include <kernel/uapi/syscall.h>
+#include <wisp.h>
+
+#define CHECK(c)								\
+	do {									\
+		if (!(c)) {							\
+			printf("    %s:%d: %s\n", __FILE__, __LINE__, #c);	\
+			return 1;						\
+		}								\
+	} while (0)
+
+#define ENCLAVE_CPUS	0xeull		/* CPUs 1, 2, 3 */
+#define AGENT_CPU	1
+#define WAIT_NS		20000000000ull	/* bound on any wait: a hang fails, never blocks */
+
+static int eid;
+static struct ghost_attach at;
+static volatile struct ghost_status_area *st;
+static struct ghost_agent_area *ag;
+
+/* Messages. */
+static bool pop(struct ghost_queue *q, struct ghost_msg *m)
+{
+	uint64_t tail = q->tail;
+	if (tail == __atomic_load_n(&q->head, __ATOMIC_ACQUIRE))
+		return false;
+	*m = q->msgs[tail & (q->nslots - 1)];
+	__atomic_store_n(&q->tail, tail + 1, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* The next message about a thread (CPU events skipped unless cpu_events). */
+static bool next(struct ghost_queue *q, struct ghost_msg *m, bool cpu_events)
+{
+	uint64_t end = wisp_clock_ns() + WAIT_NS;
+	while (wisp_clock_ns() < end) {
+		if (!pop(q, m)) {
+			wisp_sleep_ns(100000);
+			continue;
+		}
+		if (cpu_events || m->tid)
+			return true;
+	}
+	return false;
+}
+
+static void drain(struct ghost_queue *q)
+{
+	struct ghost_msg m;
+	while (pop(q, &m))
+		;
+}
+
+static struct ghost_thread_status status_of(uint64_t tid)
+{
+	volatile struct ghost_thread_status *w = &st->thread[GHOST_THREAD_INDEX(tid)];
+	struct ghost_thread_status s;
+	uint32_t seq;
+	do {
+		while ((seq = __atomic_load_n(&w->seq, __ATOMIC_ACQUIRE)) & 1)
+			;
+		s = *(struct ghost_thread_status *)w;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while (__atomic_load_n(&w->seq, __ATOMIC_RELAXED) != seq);
+	return s;
+}
+
+static uint32_t aseq(int cpu)
+{
+	return __atomic_load_n(&st->cpu[cpu].aseq, __ATOMIC_ACQUIRE);
+}
+
+static void txn(int cpu, uint64_t tid, uint32_t tseq, uint32_t flags)
+{
+	struct ghost_txn *t = &ag->txn[cpu];
+	t->tid = tid;
+	t->tseq = tseq;
+	t->aseq = aseq(cpu);
+	t->flags = flags;
+	__atomic_store_n(&t->state, GHOST_TXN_READY, __ATOMIC_RELEASE);
+}
+
+static long commit(uint64_t cpus, unsigned flags)
+{
+	return wisp_ghost(GHOST_COMMIT, (long)cpus, flags, 0);
+}
+
+/* Commit thread tid at its current Tseq to cpu: the transaction's final state. */
+static uint32_t run_on(int cpu, uint64_t tid)
+{
+	txn(cpu, tid, status_of(tid).tseq, 0);
+	commit(1ull << cpu, 0);
+	return ag->txn[cpu].state;
+}
+
+static long child(const char *script)
+{
+	char cmd[64];
+	snprintf(cmd, sizeof(cmd), "ghosttests child %s", script);
+	return wisp_spawn_enclave(cmd, 0, eid);
+}
+
+/* The CREATED message of a new child: its tid. */
+static uint64_t created(void)
+{
+	struct ghost_msg m;
+	if (!next(at.default_queue, &m, false) || m.type != GHOST_MSG_THREAD_CREATED || m.tseq != 1)
+		return 0;
+	return m.tid;
+}
+
+static uint64_t ghost_pending_count(struct ghost_queue *q)
+{
+	return __atomic_load_n(&q->head, __ATOMIC_ACQUIRE) - q->tail;
+}
+
+/* The next message about tid (others' are skipped) must be type with tseq. */
+static int expect(struct ghost_queue *q, uint64_t tid, int type, uint32_t tseq)
+{
+	struct ghost_msg m;
+	bool got;
+	while ((got = next(q, &m, false)) && m.tid != tid)
+		;
+	if (!got) {
+		printf("    no message (wanted type %d tseq %u)\n", type, tseq);
+		return 1;
+	}
+	if (m.tid != tid || m.type != type || m.tseq != tseq) {
+		printf("    got type %d tid %#llx tseq %u, wanted type %d tseq %u\n", m.type,
+		       (unsigned long long)m.tid, m.tseq, type, tseq);
+		return 1;
+	}
+	return 0;
+}
+
+/* A native thread pinned to one CPU, spinning for a while. */
+struct native_arg {
+	int cpu;
+	uint64_t ns;
+};
+
+static void *native_spin(void *p)
+{
+	struct native_arg *a = p;
+	wisp_set_affinity(0, 1ull << a->cpu);
+	uint64_t end = wisp_clock_ns() + a->ns;
+	while (wisp_clock_ns() < end)
+		;
+	return NULL;
+}
+
+/* Cases: each runs on the agent thread of CPU 1. */
+static int c_messages(void)
+{
+	long task = child("ysa");
+	CHECK(task > 0);
+	uint64_t tid = created();
+	CHECK(tid);
+	struct ghost_thread_status s = status_of(tid);
+	CHECK(s.tid == tid && s.tseq == 1 && (s.flags & GHOST_SW_RUNNABLE));
+	CHECK(run_on(2, tid) == GHOST_TXN_COMPLETE);
+	CHECK(!expect(at.default_queue, tid, GHOST_MSG_THREAD_YIELD, 2));
+	CHECK(run_on(2, tid) == GHOST_TXN_COMPLETE);
+	CHECK(!expect(at.default_queue, tid, GHOST_MSG_THREAD_BLOCKED, 3));
+	CHECK(!(status_of(tid).flags & GHOST_SW_RUNNABLE) || status_of(tid).tseq > 3);
+	CHECK(!expect(at.default_queue, tid, GHOST_MSG_THREAD_WAKEUP, 4));
+	CHECK(run_on(3, tid) == GHOST_TXN_COMPLETE);
+	CHECK(!expect(at.default_queue, tid, GHOST_MSG_THREAD_AFFINITY, 5));
+	CHECK(!expect(at.default_queue, tid, GHOST_MSG_THREAD_DEAD, 6));
+	s = status_of(tid);
+	CHECK(s.tseq == 6 && (s.flags & GHOST_SW_DEAD) && s.cpu == 3 && s.runtime_ns > 0);
+	int status = -5;
+	long w = wisp_wait(task, &status);
+	CHECK(w == task && status == 0);
+	return 0;
+}
+
+static int c_preempt_native(void)
+{
+	long task = child("P");
+	CHECK(task > 0);
+	uint64_t tid = created();
+	CHECK(tid && run_on(3, tid) == GHOST_TXN_COMPLETE);
+	uint64_t end = wisp_clock_ns() + WAIT_NS;
+	while (!(status_of(tid).flags & GHOST_SW_ON_CPU) && wisp_clock_ns() < end)
+		wisp_sleep_ns(100000);
+	CHECK(status_of(tid).flags & GHOST_SW_ON_CPU);
+	struct native_arg na = { 3, 50000000 };
+	wisp_thread_t nt;
+	CHECK(wisp_thread_create(&nt, native_spin, &na) == 0);
+	struct ghost_msg m;
+	bool taken = false, preempted = false;
+	while (!(taken && preempted) && next(at.default_queue, &m, true)) {
+		taken |= m.type == GHOST_MSG_CPU_TAKEN && m.cpu == 3;
+		preempted |= m.type == GHOST_MSG_THREAD_PREEMPTED && m.tid == tid && m.cpu == 3;
+	}
+	CHECK(taken && preempted);
+	CHECK(run_on(3, tid) == GHOST_TXN_CPU_BUSY);
+	CHECK(wisp_thread_join(nt, NULL) == 0);
+	bool available = false;
+	while (!available && next(at.default_queue, &m, true))
+		available = m.type == GHOST_MSG_CPU_AVAILABLE && m.cpu == 3;
+	CHECK(available);
+	CHECK(run_on(3, tid) == GHOST_TXN_COMPLETE);	/* it resumes and finishes */
+	bool dead = false;
+	while (!dead && next(at.default_queue, &m, false)) {
+		dead = m.type == GHOST_MSG_THREAD_DEAD && m.tid == tid;
+		if (m.type == GHOST_MSG_THREAD_PREEMPTED && m.tid == tid)
+			CHECK(run_on(3, tid) == GHOST_TXN_COMPLETE);
+	}
+	CHECK(dead);
+	int status;
+	CHECK(wisp_wait(task, &status) == task && status == 0);
+	return 0;
+}
+
+static int c_timer_tick(void)
+{
+	CHECK(wisp_ghost(GHOST_SET_TICK, 5, 0, 0) == -EINVAL);
+	CHECK(wisp_ghost(GHOST_SET_TICK, 1000000, 0, 0) == 0);
+	long task = child("p");
+	uint64_t tid = created();
+	CHECK(task > 0 && tid && run_on(2, tid) == GHOST_TXN_COMPLETE);
+	struct ghost_msg m;
+	int ticks = 0;
+	bool dead = false;
+	while (!dead && next(at.default_queue, &m, true)) {
+		ticks += m.type == GHOST_MSG_TIMER_TICK && m.tid == tid && m.cpu == 2;
+		dead = m.type == GHOST_MSG_THREAD_DEAD;
+	}
+	CHECK(dead && ticks > 0);
+	CHECK(wisp_ghost(GHOST_SET_TICK, 0, 0, 0) == 0);
+	int status;
+	CHECK(wisp_wait(task, &status) == task && status == 0);
+	return 0;
+}
+
+static int c_associate_queue(void)
+{
+	struct ghost_queue *q = NULL;
+	CHECK(wisp_ghost(GHOST_QUEUE_CREATE, 3, (long)&q, 0) == -EINVAL);
+	long qid = wisp_ghost(GHOST_QUEUE_CREATE, 64, (long)&q, 0);
+	CHECK(qid > 0 && q && q->magic == GHOST_QUEUE_MAGIC && q->nslots == 64 && q->id == qid);
+	long task = child("y");
+	CHECK(task > 0);
+	uint64_t end = wisp_clock_ns() + WAIT_NS;
+	while (ghost_pending_count(at.default_queue) == 0 && wisp_clock_ns() < end)
+		wisp_sleep_ns(100000);
+	struct ghost_msg m = at.default_queue->msgs[at.default_queue->tail & (at.default_queue->nslots - 1)];
+	uint64_t tid = m.tid;
+	CHECK(m.type == GHOST_MSG_THREAD_CREATED && tid);
+	/* CREATED is still unread in the default queue. */
+	CHECK(wisp_ghost(GHOST_ASSOCIATE_QUEUE, (long)tid, qid, 0) == -EAGAIN);
+	CHECK(wisp_ghost(GHOST_ASSOCIATE_QUEUE, (long)tid, 99, 0) == -ENOENT);
+	CHECK(wisp_ghost(GHOST_QUEUE_DESTROY, 0, 0, 0) == -EBUSY);
+	drain(at.default_queue);
+	CHECK(wisp_ghost(GHOST_ASSOCIATE_QUEUE, (long)tid, qid, 0) == 0);
+	CHECK(wisp_ghost(GHOST_QUEUE_DESTROY, qid, 0, 0) == -EBUSY);	/* a thread uses it */
+	CHECK(run_on(2, tid) == GHOST_TXN_COMPLETE);
+	CHECK(!expect(q, tid, GHOST_MSG_THREAD_YIELD, 2));
+	CHECK(run_on(2, tid) == GHOST_TXN_COMPLETE);
+	CHECK(!expect(q, tid, GHOST_MSG_THREAD_DEAD, 3));
+	CHECK(ghost_pending_count(at.default_queue) == 0);
+	int status;
+	CHECK(wisp_wait(task, &status) == task && status == 0);
+	CHECK(wisp_ghost(GHOST_QUEUE_DESTROY, qid, 0, 0) == 0);
+	CHECK(wisp_ghost(GHOST_QUEUE_DESTROY, qid, 0, 0) == -ENOENT);
+	return 0;
+}
+
+/* A failed transaction changes nothing: same Tseq, still runnable, not on a CPU,
+ * and no message. */
+static int unchanged(uint64_t tid, uint32_t tseq)
+{
+	wisp_sleep_ns(5000000);
+	struct ghost_thread_status s = status_of(tid);
+	CHECK(s.tseq == tseq && (s.flags & GHOST_SW_RUNNABLE) && !(s.flags & GHOST_SW_ON_CPU));
+	return 0;
+}
+
+/* Wait until tid's Tseq reaches tseq (its status word). */
+static int wait_tseq(uint64_t tid, uint32_t tseq)
+{
+	uint64_t end = wisp_clock_ns() + WAIT_NS;
+	while (status_of(tid).tseq < tseq && wisp_clock_ns() < end)
+		wisp_sleep_ns(100000);
+	CHECK(status_of(tid).tseq == tseq);
+	return 0;
+}
+
+static void *commit_from_thread(void *arg)
+{
+	*(long *)arg = commit(1ull << 3, 0);
+	return NULL;
+}
+
+static int c_txn_failures(void)
+{
+	long task = child("y");
+	uint64_t tid = created();
+	CHECK(task > 0 && tid);
+	long blocked_task = child("P");	/* runs elsewhere later: not runnable then */
+	uint64_t other = created();
+	CHECK(blocked_task > 0 && other);
+
+	txn(2, tid, 1, 0);
+	ag->txn[2].aseq--;
+	CHECK(commit(1ull << 2, 0) == 0 && ag->txn[2].state == GHOST_TXN_AGENT_STALE);
+	CHECK(!unchanged(tid, 1));
+	txn(2, tid, 7, 0);
+	CHECK(commit(1ull << 2, 0) == 0 && ag->txn[2].state == GHOST_TXN_THREAD_STALE);
+	txn(2, 12345, 1, 0);
+	CHECK(commit(1ull << 2, 0) == 0 && ag->txn[2].state == GHOST_TXN_NOT_IN_ENCLAVE);
+	txn(0, tid, 1, 0);
+	CHECK(commit(1ull << 0, 0) == 0 && ag->txn[0].state == GHOST_TXN_CPU_NOT_IN_ENCLAVE);
+	txn(2, tid, 1, 1u << 7);
+	CHECK(commit(1ull << 2, 0) == 0 && ag->txn[2].state == GHOST_TXN_INVALID_FLAGS);
+	txn(2, tid, 1, GHOST_TXN_IDLE);
+	CHECK(commit(1ull << 2, 0) == 0 && ag->txn[2].state == GHOST_TXN_INVALID_FLAGS);
+	ag->txn[2].state = GHOST_TXN_EMPTY;	/* not READY */
+	CHECK(commit(1ull << 2, 0) == 0 && ag->txn[2].state == GHOST_TXN_INVALID_FLAGS);
+	CHECK(commit(1ull << 2, 1u << 9) == -EINVAL);
+	/* The agent's own CPU, and a CPU a native thread holds. */
+	struct native_arg na = { 3, 30000000 };
+	wisp_thread_t nt;
+	CHECK(wisp_thread_create(&nt, native_spin, &na) == 0);
+	uint64_t end = wisp_clock_ns() + WAIT_NS;
+	while ((st->cpu[3].flags & GHOST_CPU_AVAILABLE) && wisp_clock_ns() < end)
+		wisp_sleep_ns(100000);
+	txn(3, tid, 1, 0);
+	CHECK(commit(1ull << 3, 0) == 0 && ag->txn[3].state == GHOST_TXN_CPU_BUSY);
+	CHECK(wisp_thread_join(nt, NULL) == 0);
+	drain(at.default_queue);	/* CPU_TAKEN and CPU_AVAILABLE */
+	CHECK(!unchanged(tid, 1));
+	/* Not runnable: it runs elsewhere (latched already). */
+	CHECK(run_on(2, other) == GHOST_TXN_COMPLETE);
+	end = wisp_clock_ns() + WAIT_NS;
+	while (!(status_of(other).flags & GHOST_SW_ON_CPU) && wisp_clock_ns() < end)
+		wisp_sleep_ns(100000);
+	txn(3, other, status_of(other).tseq, 0);
+	CHECK(commit(1ull << 3, 0) == 0 && ag->txn[3].state == GHOST_TXN_NOT_RUNNABLE);
+	/* Not permitted: a thread of the agent task that is not an agent. */
+	txn(3, tid, 1, 0);
+	long r = -1;
+	wisp_thread_t pt;
+	CHECK(wisp_thread_create(&pt, commit_from_thread, &r) == 0);
+	CHECK(wisp_thread_join(pt, NULL) == 0);
+	CHECK(r == 0 && ag->txn[3].state == GHOST_TXN_NOT_PERMITTED);
+	CHECK(!unchanged(tid, 1));
+	/* Finally it runs. */
+	CHECK(run_on(3, tid) == GHOST_TXN_COMPLETE);
+	CHECK(!expect(at.default_queue, tid, GHOST_MSG_THREAD_YIELD, 2));
+	CHECK(run_on(3, tid) == GHOST_TXN_COMPLETE);
+	CHECK(!expect(at.default_queue, tid, GHOST_MSG_THREAD_DEAD, 3));
+	int status;
+	CHECK(wisp_wait(task, &status) == task && status == 0);
+	CHECK(wisp_wait(blocked_task, &status) == blocked_task && status == 0);
+	return 0;
+}
+
+static int c_group_commits(void)
+{
+	long t1 = child("y"), t2 = child("y");
+	uint64_t a = created(), b = created();
+	CHECK(t1 > 0 && t2 > 0 && a && b);
+	/* Sync: one stale Tseq, so neither runs. */
+	txn(2, a, 1, 0);
+	txn(3, b, 9, 0);
+	CHECK(commit(0xc, GHOST_COMMIT_SYNC) == 0);
+	CHECK(ag->txn[2].state == GHOST_TXN_ABORTED && ag->txn[3].state == GHOST_TXN_THREAD_STALE);
+	CHECK(!unchanged(a, 1) && !unchanged(b, 1));
+	/* The same two slots, both good: both run (group and sync agree). */
+	txn(2, a, 1, 0);
+	txn(3, b, 1, 0);
+	CHECK(commit(0xc, GHOST_COMMIT_SYNC) == 2);
+	CHECK(ag->txn[2].state == GHOST_TXN_COMPLETE && ag->txn[3].state == GHOST_TXN_COMPLETE);
+	CHECK(!wait_tseq(a, 2) && !wait_tseq(b, 2));	/* both yielded */
+	/* A plain group: the good one runs, the bad one fails alone. */
+	txn(2, a, 2, 0);
+	txn(3, a, 2, 0);	/* the same thread twice: the second finds it taken */
+	CHECK(commit(0xc, 0) == 1);
+	CHECK(ag->txn[2].state == GHOST_TXN_COMPLETE && ag->txn[3].state == GHOST_TXN_NOT_RUNNABLE);
+	CHECK(!wait_tseq(a, 3) && (status_of(a).flags & GHOST_SW_DEAD));
+	uint32_t r = run_on(2, b);
+	if (r != GHOST_TXN_COMPLETE)
+		printf("    state %u, b tseq %u flags %#x\n", r, status_of(b).tseq, status_of(b).flags);
+	CHECK(r == GHOST_TXN_COMPLETE);
+	CHECK(!wait_tseq(b, 3) && (status_of(b).flags & GHOST_SW_DEAD));
+	int status;
+	CHECK(wisp_wait(t1, &status) == t1 && status == 0);
+	CHECK(wisp_wait(t2, &status) == t2 && status == 0);
+	return 0;
+}
+
+/* A queue of 4 slots gets more messages than it holds: the kernel counts the
+ * overflow, keeps what it had, and the status word tells the truth. */
+static int c_overflow(void)
+{
+	struct ghost_queue *q = NULL;
+	long qid = wisp_ghost(GHOST_QUEUE_CREATE, 4, (long)&q, 0);
+	CHECK(qid > 0 && q);
+	long task = child("aaaaaaaa");
+	uint64_t tid = created();
+	CHECK(task > 0 && tid);
+	CHECK(wisp_ghost(GHOST_ASSOCIATE_QUEUE, (long)tid, qid, 0) == 0);
+	CHECK(run_on(2, tid) == GHOST_TXN_COMPLETE);
+	int status;
+	CHECK(wisp_wait(task, &status) == task && status == 0);
+	/* 8 AFFINITY and a DEAD: 4 kept, 5 counted as lost. */
+	CHECK(q->overflow == 5 && ghost_pending_count(q) == 4);
+	struct ghost_thread_status s = status_of(tid);
+	CHECK(s.tseq == 10 && (s.flags & GHOST_SW_DEAD));
+	CHECK(!expect(q, tid, GHOST_MSG_THREAD_AFFINITY, 2));
+	drain(q);
+	/* Recovered: the next thread's messages flow through the same queue. */
+	task = child("y");
+	tid = created();
+	CHECK(task > 0 && tid && wisp_ghost(GHOST_ASSOCIATE_QUEUE, (long)tid, qid, 0) == 0);
+	CHECK(run_on(2, tid) == GHOST_TXN_COMPLETE);
+	CHECK(!expect(q, tid, GHOST_MSG_THREAD_YIELD, 2));
+	CHECK(run_on(2, tid) == GHOST_TXN_COMPLETE);
+	CHECK(!expect(q, tid, GHOST_MSG_THREAD_DEAD, 3));
+	CHECK(q->overflow == 5);
+	CHECK(wisp_wait(task, &status) == task && status == 0);
+	CHECK(wisp_ghost(GHOST_QUEUE_DESTROY, qid, 0, 0) == 0);
+	return 0;
+}
+
+static void hint(int cpu, uint64_t tid, uint32_t tseq)
+{
+	struct ghost_hint_ring *r = &ag->hints[cpu];
+	r->hint[r->head % GHOST_HINTS] = (struct ghost_hint){ .tid = tid, .tseq = tseq };
+	__atomic_store_n(&r->head, r->head + 1, __ATOMIC_RELEASE);
+}
+
+/* An idle CPU runs the agent's hint without a commit; a stale one is skipped. */
+static int c_idle_hints(void)
+{
+	long task = child("y");
+	uint64_t tid = created();
+	CHECK(task > 0 && tid);
+	struct ghost_hint_ring *r = &ag->hints[2];
+	uint64_t used = r->used, stale = r->stale;
+	hint(2, tid, 5);	/* stale */
+	uint64_t end = wisp_clock_ns() + WAIT_NS;
+	while (r->stale == stale && wisp_clock_ns() < end)
+		wisp_ghost(GHOST_PING, 2, 0, 0), wisp_sleep_ns(100000);
+	CHECK(r->stale == stale + 1 && r->used == used);
+	CHECK(!unchanged(tid, 1));
+	hint(2, tid, 1);
+	end = wisp_clock_ns() + WAIT_NS;
+	while (r->used == used && wisp_clock_ns() < end)
+		wisp_ghost(GHOST_PING, 2, 0, 0), wisp_sleep_ns(100000);
+	CHECK(r->used == used + 1);
+	CHECK(!expect(at.default_queue, tid, GHOST_MSG_THREAD_YIELD, 2));
+	hint(3, tid, 2);
+	wisp_ghost(GHOST_PING, 3, 0, 0);	/* the CPU looks at its hints */
+	CHECK(!expect(at.default_queue, tid, GHOST_MSG_THREAD_DEAD, 3));
+	int status;
+	CHECK(wisp_wait(task, &status) == task && status == 0);
+	return 0;
+}
+
+static int c_permissions(void)
+{
+	long task = wisp_spawn_caps("ghosttests nocaps", CAP_SPAWN);
+	int status;
+	CHECK(task > 0 && wisp_wait(task, &status) == task && status == 0);
+	/* Bad arguments from an agent. */
+	CHECK(wisp_ghost(GHOST_ATTACH, eid, GHOST_MODE_PERCPU, (long)&at) == -EBUSY);
+	CHECK(wisp_ghost(GHOST_QUEUE_CREATE, 64, 16, 0) == -EFAULT);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_LIST, 4, 1, 0) == -EFAULT);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_CREATE, 0x2, 0, 0) == -EBUSY);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_CREATE, 0, 0, 0) == -EINVAL);
+	CHECK(wisp_ghost(GHOST_AGENT_INIT, AGENT_CPU, 0, 0) == -EBUSY);
+	CHECK(wisp_ghost(GHOST_AGENT_INIT, 0, 0, 0) == -EINVAL);
+	CHECK(wisp_ghost(GHOST_PING, 0, 0, 0) == -EINVAL);
+	CHECK(wisp_ghost(GHOST_CONFIG_QUEUE_WAKEUP, 0, 0, 0) == -EINVAL);
+	CHECK(wisp_ghost(12345, 0, 0, 0) == -EINVAL);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_ADD_THREAD, eid, 777, 0) == -ENOENT);
+	struct ghost_enclave_info info[4];
+	long n = wisp_ghost(GHOST_ENCLAVE_LIST, (long)info, 4, 0);
+	CHECK(n >= 1);
+	bool found = false;
+	for (long i = 0; i < n && i < 4; i++)
+		found |= info[i].id == (uint32_t)eid && info[i].cpus == ENCLAVE_CPUS &&
+			 info[i].mode == GHOST_MODE_PERCPU;
+	CHECK(found);
+	/* The status area is read-only: writing it kills the task. */
+	task = wisp_spawn("ghosttests writes_status");
+	CHECK(task > 0 && wisp_wait(task, &status) == task && status == WAIT_FAULT_BASE + 14);
+	return 0;
+}
+
+/* Without CAP_AGENT and CAP_ENCLAVE, every such call is EPERM. */
+static int c_nocaps(void)
+{
+	struct ghost_attach a;
+	CHECK(wisp_ghost(GHOST_ATTACH, eid ? eid : 1, GHOST_MODE_PERCPU, (long)&a) == -EPERM);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_CREATE, 0x2, 0, 0) == -EPERM);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_DESTROY, 1, 0, 0) == -EPERM);
+	CHECK(wisp_ghost(GHOST_COMMIT, 0x2, 0, 0) == -EPERM);
+	CHECK(wisp_ghost(GHOST_WAIT, 0, 0, 0) == -EPERM);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_ADD_THREAD, 1, wisp_gettid(), 0) == -EPERM ||
+	      wisp_ghost(GHOST_ENCLAVE_ADD_THREAD, 1, wisp_gettid(), 0) == -ENOENT);
+	CHECK(wisp_spawn_enclave("ghosttests child y", 0, 1) == -1);
+	return 0;
+}
+
+/* An agent task writing its read-only status area. */
+static int c_writes_status(void)
+{
+	int e = (int)wisp_ghost(GHOST_ENCLAVE_CREATE, 0x1, 0, 0);
+	if (e <= 0 || wisp_ghost(GHOST_ATTACH, e, GHOST_MODE_PERCPU, (long)&at) != 0)
+		return 1;
+	at.status->hdr.mode = 0;	/* a page fault */
+	return 2;
+}
+
+/* The reference agents run a workload of 1000 threads of mixed behaviour to the end. */
+static int run_agent(const char *agent)
+{
+	char cmd[96];
+	int status;
+	snprintf(cmd, sizeof(cmd), "%s %d 1001", agent, eid);
+	long a = wisp_spawn_caps(cmd, CAP_AGENT);
+	long w = wisp_spawn_enclave("workload 1000 32 7", 0, eid);
+	CHECK(a > 0 && w > 0);
+	CHECK(wisp_wait(w, &status) == w && status == 0);
+	CHECK(wisp_wait(a, &status) == a && status == 0);
+	return 0;
+}
+
+static int c_fifo_percpu_1000(void)
+{
+	return run_agent("fifo-percpu");
+}
+
+static int c_fifo_central_1000(void)
+{
+	return run_agent("fifo-central");
+}
+
+/* A native thread takes the global agent's CPU for a while: another agent takes
+ * over, and the workload still completes. */
+static int c_central_handoff(void)
+{
+	char cmd[96];
+	int status;
+	snprintf(cmd, sizeof(cmd), "fifo-central %d 201", eid);
+	long a = wisp_spawn_caps(cmd, CAP_AGENT);
+	long w = wisp_spawn_enclave("workload 200 16 3", 0, eid);
+	CHECK(a > 0 && w > 0);
+	struct native_arg na = { 1, 100000000 };
+	wisp_thread_t nt;
+	CHECK(wisp_thread_create(&nt, native_spin, &na) == 0);
+	CHECK(wisp_thread_join(nt, NULL) == 0);
+	CHECK(wisp_wait(w, &status) == w && status == 0);
+	CHECK(wisp_wait(a, &status) == a && status == 0);
+	return 0;
+}
+
+/* Children. */
+static int child_main(const char *script)
+{
+	for (; *script; script++) {
+		uint64_t end;
+		switch (*script) {
+		case 'y':
+			wisp_yield();
+			break;
+		case 's':
+			wisp_sleep_ns(1000000);
+			break;
+		case 'a':
+			if (wisp_set_affinity(0, ENCLAVE_CPUS))
+				return 3;
+			break;
+		case 'p':
+		case 'P':
+			end = wisp_clock_ns() + (*script == 'p' ? 30000000 : 300000000);
+			while (wisp_clock_ns() < end)
+				;
+			break;
+		default:
+			return 4;
+		}
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(void);
+	bool agent;		/* run as the agent of a fresh enclave; else as a program */
+} cases[] = {
+	{ "messages", c_messages, true },
+	{ "preempt_native", c_preempt_native, true },
+	{ "timer_tick", c_timer_tick, true },
+	{ "associate_queue", c_associate_queue, true },
+	{ "txn_failures", c_txn_failures, true },
+	{ "group_commits", c_group_commits, true },
+	{ "overflow", c_overflow, true },
+	{ "idle_hints", c_idle_hints, true },
+	{ "permissions", c_permissions, true },
+	{ "fifo_percpu_1000", c_fifo_percpu_1000, false },
+	{ "fifo_central_1000", c_fifo_central_1000, false },
+	{ "central_handoff", c_central_handoff, false },
+};
+
+static const struct {
+	const char *name;
+	int (*fn)(void);
+} helpers[] = {
+	{ "nocaps", c_nocaps },
+	{ "writes_status", c_writes_status },
+};
+
+static int (*body)(void);
+
+static void *agent_thread(void *arg)
+{
+	if (wisp_ghost(GHOST_AGENT_INIT, AGENT_CPU, 0, 0) != 0)
+		return (void *)10L;
+	return (void *)(long)body();
+}
+
+/* A case in a task of its own: an enclave over CPUs 1-3, with this task as its
+ * agent (or, for the reference agents, as its control program only). */
+static int run_case(int i)
+{
+	wisp_set_affinity(0, 1);	/* the control thread keeps off the enclave */
+	eid = (int)wisp_ghost(GHOST_ENCLAVE_CREATE, ENCLAVE_CPUS, 0, 0);
+	CHECK(eid > 0);
+	if (!cases[i].agent)
+		return cases[i].fn();
+	CHECK(wisp_ghost(GHOST_ATTACH, eid, GHOST_MODE_PERCPU, (long)&at) == 0);
+	st = at.status;
+	ag = at.agent;
+	CHECK(st->hdr.magic == GHOST_STATUS_MAGIC && st->hdr.version == GHOST_ABI_VERSION);
+	CHECK(st->hdr.enclave_id == (uint32_t)eid && st->hdr.cpus == ENCLAVE_CPUS);
+	CHECK(at.default_queue->magic == GHOST_QUEUE_MAGIC);
+	body = cases[i].fn;
+	wisp_thread_t t;
+	void *r;
+	CHECK(wisp_thread_create(&t, agent_thread, NULL) == 0);
+	CHECK(wisp_thread_join(t, &r) == 0);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_DESTROY, eid, 0, 0) == 0);
+	return (int)(long)r;
+}
+
+int main(int argc, char **argv)
+{
+	int n = (int)(sizeof(cases) / sizeof(cases[0]));
+	int passed = 0, failed = 0;
+
+	if (argc > 2 && !strcmp(argv[1], "child"))
+		return child_main(argv[2]);
+	if (argc > 1) {
+		for (int i = 0; i < n; i++)
+			if (!strcmp(argv[1], cases[i].name))
+				return run_case(i);
+		for (unsigned i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++)
+			if (!strcmp(argv[1], helpers[i].name))
+				return helpers[i].fn();
+		printf("ghosttests: no case named %s\n", argv[1]);
+		return 2;
+	}
+	for (int i = 0; i < n; i++) {
+		char cmd[64];
+		int status = -1;
+		snprintf(cmd, sizeof(cmd), "ghosttests %s", cases[i].name);
+		long id = wisp_spawn(cmd);
+		if (id < 0 || wisp_wait(id, &status) != id)
+			status = -1;
+		printf("%s ghost.%s", status ? "FAIL" : "ok", cases[i].name);
+		if (status)
+			printf(" (exit status %d)", status);
+		printf("\n");
+		if (status)
+			failed++;
+		else
+			passed++;
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
