@@ -155,8 +155,8 @@ $(BUILD)/kernel.sym: $(BUILD)/kernel.elf
 
 # User programs built on newlib (see "User programs" below): NAME.c in one of
 # USER_SRC_DIRS becomes $(BUILD)/user/NAME.elf.
-USER_SRC_DIRS := tests/user tests/bench
-USER_PROGS := hello usertests ghosttests benchsched
+USER_SRC_DIRS := tests/user tests/bench agents/lib agents/fifo-percpu agents/fifo-central workloads
+USER_PROGS := hello usertests ghosttests benchsched fifo-percpu fifo-central workload
 USER_ELFS := $(patsubst %,$(BUILD)/user/%.elf,$(USER_PROGS))
 
 # User programs on the ISO: each becomes the boot module named after its file.
@@ -269,6 +269,9 @@ $(BUILD)/user/%.elf: $(BUILD)/user/%.o $(LIBC_OBJS) libc/user.ld $(NEWLIB_STAMP)
 	@echo "  ULD     $@"
 	@$(CC) $(ULDFLAGS) -o $@ $(LIBC_OBJS) $(filter-out $(LIBC_OBJS),$(filter %.o,$^)) \
 		$(USER_LIBS)
+
+# Agents are built on the agent library.
+$(BUILD)/user/fifo-percpu.elf $(BUILD)/user/fifo-central.elf: $(BUILD)/user/ghostlib.o
 
 user: $(USER_ELFS)
 

@@ -338,6 +338,41 @@ unsigned enclave_list(struct ghost_enclave_info *out, unsigned n)
 	return i;
 }
 
+static const char *const state_names[] = { "runnable", "blocked", "dead" };
+
+void enclave_dump(struct enclave *e)
+{
+	unsigned long flags = spin_lock_irqsave(&e->lock);
+	printk("enclave %d: mode %d, %u threads, agent task %ld, global cpu %u\n", e->id, e->mode,
+	       e->nthreads, e->agent_task ? e->agent_task->id : 0, e->status->hdr.global_cpu);
+	for_each_cpu_in(c, &e->cpus) {
+		struct cpu *cp = &cpus[c];
+		struct thread *a = e->slots[c].t;
+		printk("  cpu %u: curr %s %#lx, latched %#lx, aseq %u, native %u, agent %#lx %s%s\n",
+		       c, cp->curr->class->name, cp->curr->tid,
+		       cp->ghost_next ? cp->ghost_next->tid : 0, e->status->cpu[c].aseq,
+		       cp->nr_native, a ? a->tid : 0, a ? state_names[a->state] : "-",
+		       e->slots[c].kick ? " kick" : "");
+	}
+	for (int i = 0; i < GHOST_MAX_QUEUES; i++) {
+		struct gqueue *q = e->queues[i];
+		if (q)
+			printk("  queue %d: wakes cpu %d, %u threads, head %lu tail %lu overflow %lu\n",
+			       i, q->wake_cpu, q->nthreads, (unsigned long)q->q->head,
+			       (unsigned long)q->q->tail, (unsigned long)q->q->overflow);
+	}
+	int n = 0;
+	list_for_each(p, &e->threads) {
+		struct thread *t = list_entry(p, struct thread, enclave_link);
+		if (n++ < 40)
+			printk("  thread %#lx: %s tseq %u queue %d cpu %u%s%s%s\n", t->tid,
+			       state_names[t->state], t->tseq, t->gq ? t->gq->id : -1, t->cpu,
+			       t->latched_cpu ? " latched" : "", t->ghost_running ? " running" : "",
+			       t->on_cpu ? " on_cpu" : "");
+	}
+	spin_unlock_irqrestore(&e->lock, flags);
+}
+
 /* Drop a latch t holds on some CPU, if any.  t->lock held. */
 static void unlatch(struct thread *t)
 {
@@ -735,34 +770,29 @@ int enclave_queue_create(struct enclave *e, uint32_t nslots, uintptr_t *uaddr)
 	if (!q)
 		return -ENOMEM;
 	unsigned long flags = spin_lock_irqsave(&e->lock);
+	struct vm *vm = e->agent_task && !e->dying ? e->agent_task->vm : NULL;
+	spin_unlock_irqrestore(&e->lock, flags);
+	/* Mapped first (it may allocate page tables), numbered and published after. */
+	q->uaddr = vm ? vm_map_shm(vm, q->shm, MAP_WRITE) : 0;
+	if (!q->uaddr) {
+		queue_free(q);
+		return vm ? -ENOMEM : -ENOENT;
+	}
 	int id = -ENOSPC;
+	flags = spin_lock_irqsave(&e->lock);
+	spin_lock(&e->qlock);
 	for (int i = 1; i < GHOST_MAX_QUEUES && id < 0; i++)
 		if (!e->queues[i])
 			id = i;
-	struct vm *vm = e->agent_task && !e->dying ? e->agent_task->vm : NULL;
-	if (id > 0 && !vm)
-		id = -ENOENT;
-	spin_unlock_irqrestore(&e->lock, flags);
 	if (id > 0) {
-		ghost_queue_init(&q->prod, q->q, (uint32_t)id, nslots);
 		q->id = id;
-		q->uaddr = vm_map_shm(vm, q->shm, MAP_WRITE);
-		if (!q->uaddr)
-			id = -ENOMEM;
+		ghost_queue_init(&q->prod, q->q, (uint32_t)id, nslots);
+		e->queues[id] = q;
 	}
-	if (id > 0) {
-		flags = spin_lock_irqsave(&e->lock);
-		spin_lock(&e->qlock);
-		if (e->queues[id])
-			id = -ENOSPC;	/* taken meanwhile by another agent thread */
-		else
-			e->queues[id] = q;
-		spin_unlock(&e->qlock);
-		spin_unlock_irqrestore(&e->lock, flags);
-		if (id < 0)
-			vm_unmap_shm(vm, q->uaddr);
-	}
+	spin_unlock(&e->qlock);
+	spin_unlock_irqrestore(&e->lock, flags);
 	if (id < 0) {
+		vm_unmap_shm(vm, q->uaddr);
 		queue_free(q);
 		return id;
 	}

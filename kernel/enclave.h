@@ -103,6 +103,8 @@ int enclave_commit_group(struct enclave *e, uint64_t mask, bool sync, bool permi
 uint32_t enclave_tseq(const struct thread *t);
 uint32_t enclave_aseq(struct enclave *e, unsigned cpu);
 unsigned enclave_count(void);
+/* The kernel's view of e on the console (GHOST_ENCLAVE_DUMP). */
+void enclave_dump(struct enclave *e);
 /* Fill up to n records; the number of enclaves. */
 unsigned enclave_list(struct ghost_enclave_info *out, unsigned n);
 

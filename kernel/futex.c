@@ -37,9 +37,17 @@ static bool same_key(struct thread *t, void *arg)
 	return t->task && t->task->vm == k->vm && t->futex_addr == k->addr;
 }
 
+/* Under the bucket's lock, so the waiter, which checks futex_timed_out under it,
+ * cannot miss the wakeup even when it now runs on another CPU than the timer's
+ * (a ghost thread often does). */
 static void timeout(struct timer *tm)
 {
-	sched_wake(container_of(tm, struct thread, sleep_timer));
+	struct thread *t = container_of(tm, struct thread, sleep_timer);
+	struct waitq *wq = t->futex_wq;
+	unsigned long flags = spin_lock_irqsave(&wq->lock);
+	t->futex_timed_out = true;
+	sched_wake(t);
+	spin_unlock_irqrestore(&wq->lock, flags);
 }
 
 long futex_wait(uintptr_t addr, uint32_t expected, uint64_t timeout_ns)
@@ -62,6 +70,8 @@ long futex_wait(uintptr_t addr, uint32_t expected, uint64_t timeout_ns)
 	}
 	me->futex_addr = addr;
 	me->futex_woken = false;
+	me->futex_timed_out = false;
+	me->futex_wq = wq;
 	uint64_t deadline = timeout_ns ? clock_ns() + timeout_ns : 0;
 	if (deadline)
 		timer_arm(&me->sleep_timer, this_cpu()->id, deadline, timeout);
@@ -71,7 +81,7 @@ long futex_wait(uintptr_t addr, uint32_t expected, uint64_t timeout_ns)
 			ret = -EINTR;
 			break;
 		}
-		if (deadline && clock_ns() >= deadline) {
+		if (deadline && (me->futex_timed_out || clock_ns() >= deadline)) {
 			ret = -ETIMEDOUT;
 			break;
 		}

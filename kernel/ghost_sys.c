@@ -43,6 +43,12 @@ static long with_enclave(long id, int (*fn)(struct enclave *e, long a, long b), 
 	return r;
 }
 
+static int dump(struct enclave *e, long a, long b)
+{
+	enclave_dump(e);
+	return 0;
+}
+
 static int destroy(struct enclave *e, long a, long b)
 {
 	enclave_destroy(e);
@@ -191,6 +197,8 @@ long sys_ghost(long op, long a, long b, long c, long d, long f)
 		return has(CAP_ENCLAVE) ? enclave_create_op((uint64_t)a) : -EPERM;
 	case GHOST_ENCLAVE_DESTROY:
 		return has(CAP_ENCLAVE) ? with_enclave(a, destroy, 0, 0) : -EPERM;
+	case GHOST_ENCLAVE_DUMP:
+		return has(CAP_ENCLAVE) ? with_enclave(a, dump, 0, 0) : -EPERM;
 	case GHOST_ENCLAVE_LIST:
 		return list(a, b);
 	case GHOST_ENCLAVE_ADD_THREAD:

@@ -244,16 +244,21 @@ void thread_sleep(uint64_t ns)
 	uint64_t deadline = clock_ns() + ns;
 
 	while (clock_ns() < deadline && !(t->task && READ_ONCE(t->task->exiting))) {
+		/* Interrupts stay off from BLOCKED to the switch: an interrupt's preemption
+		 * point in between would block the thread before its timer is armed, and
+		 * nothing would ever wake it. */
 		unsigned long flags = spin_lock_irqsave(&t->lock);
 		t->state = THREAD_BLOCKED;
-		spin_unlock_irqrestore(&t->lock, flags);
+		spin_unlock(&t->lock);
 		/* Armed on this CPU; if the thread wakes on another, the timer still fires
 		 * here and sched_wake finds it runnable: a no-op. */
 		if (timer_arm(&t->sleep_timer, this_cpu()->id, deadline, sleep_done)) {
+			arch_irq_restore(flags);
 			sched_wake(t);
 			break;
 		}
 		schedule();
+		arch_irq_restore(flags);
 		timer_cancel(&t->sleep_timer);
 	}
 }

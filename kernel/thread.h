@@ -69,6 +69,8 @@ struct thread {
 	struct exit_record *exit_record;	/* a joinable user thread's */
 	uintptr_t futex_addr;	/* [futex bucket lock] what it waits on */
 	bool futex_woken;	/* [futex bucket lock] */
+	bool futex_timed_out;	/* [futex bucket lock] */
+	struct waitq *futex_wq;	/* the bucket it waits in */
 
 	struct enclave *enclave;	/* [enclave lock and lock] NULL outside enclaves */
 	struct list enclave_link;	/* [enclave lock] */

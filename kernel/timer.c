@@ -70,6 +70,12 @@ bool timer_cancel(struct timer *t)
 		t->armed = false;
 	}
 	spin_unlock_irqrestore(&c->timer_lock, flags);
+	/* Its callback may be running right now on its CPU (taken off the list, not yet
+	 * returned): wait for it, so the caller may free what the callback touches.
+	 * Not on that CPU itself, where we interrupted or are the callback. */
+	if (!was && c != this_cpu())
+		while (__atomic_load_n(&c->timer_running, __ATOMIC_ACQUIRE) == t)
+			arch_cpu_relax();
 	/* The hardware may still fire for it; the interrupt then finds nothing due. */
 	return was;
 }
@@ -98,8 +104,11 @@ void timer_interrupt(void)
 		arch_timer_program(t ? t->deadline : 0);
 		spin_unlock(&c->timer_lock);
 
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
+			__atomic_store_n(&c->timer_running, due[i], __ATOMIC_RELEASE);
 			due[i]->fn(due[i]);
+			__atomic_store_n(&c->timer_running, NULL, __ATOMIC_RELEASE);
+		}
 		if (n < BATCH)
 			return;
 	}

@@ -22,7 +22,8 @@ void timer_init_cpu(void);		/* this CPU, before it takes interrupts */
 /* Arm t to call fn on cpu at deadline (ns).  Returns 0, -EBUSY if t is armed, or
  * -EINVAL if cpu is not online.  May be called from any CPU, interrupts on or off. */
 int timer_arm(struct timer *t, unsigned cpu, uint64_t deadline, void (*fn)(struct timer *t));
-/* Disarm t; true if it was armed (and so will not fire). */
+/* Disarm t; true if it was armed (and so will not fire).  If its callback is running
+ * on another CPU, return once it has finished: then nothing of t is in use. */
 bool timer_cancel(struct timer *t);
 /* The timer interrupt (called by the architecture with interrupts off). */
 void timer_interrupt(void);

@@ -257,6 +257,8 @@ enum ghost_op {
 					 * exceed n: only n are written); no capability */
 	GHOST_ENCLAVE_ADD_THREAD,	/* (id, tid) -> 0; also the enclave's agent may */
 	GHOST_ENCLAVE_REMOVE_THREAD,	/* (id, tid) -> 0; back to native */
+	GHOST_ENCLAVE_DUMP,		/* (id) -> 0: the kernel's view of the enclave, its
+					 * CPUs, queues and threads, on the console */
 	/* Agents, CAP_AGENT. */
 	GHOST_ATTACH = 16,		/* (id, mode, struct ghost_attach *out) -> 0: maps the
 					 * areas into this task; EBUSY: it has an agent */

@@ -534,6 +534,21 @@ static int c_writes_status(void)
 	return 2;
 }
 
+/* While the agent and workload run: if the enclave still has threads after 100 s,
+ * show the kernel's view of it, to debug a hang from the log. */
+static void watch(long agent, long workload)
+{
+	for (int i = 0; i < 40; i++) {
+		struct ghost_enclave_info info[4];
+		long n = wisp_ghost(GHOST_ENCLAVE_LIST, (long)info, 4, 0);
+		if (n < 1 || info[0].nthreads == 0)
+			return;
+		wisp_sleep_ns(5000000000ull);
+		if (i >= 20)
+			wisp_ghost(GHOST_ENCLAVE_DUMP, eid, 0, 0);
+	}
+}
+
 /* The reference agents run a workload of 1000 threads of mixed behaviour to the end. */
 static int run_agent(const char *agent)
 {
@@ -543,6 +558,7 @@ static int run_agent(const char *agent)
 	long a = wisp_spawn_caps(cmd, CAP_AGENT);
 	long w = wisp_spawn_enclave("workload 1000 32 7", 0, eid);
 	CHECK(a > 0 && w > 0);
+	watch(a, w);
 	CHECK(wisp_wait(w, &status) == w && status == 0);
 	CHECK(wisp_wait(a, &status) == a && status == 0);
 	return 0;
