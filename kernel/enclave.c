@@ -125,16 +125,18 @@ static void thread_status(struct enclave *e, struct thread *t, uint32_t flags, u
 
 /* Post m to q; the queue's agent is woken once no lock is held.  Any lock order
  * position before qlock. */
-static void post(struct enclave *e, struct gqueue *q, struct ghost_msg *m)
+static uint64_t post(struct enclave *e, struct gqueue *q, struct ghost_msg *m)
 {
 	spin_lock(&q->lock);
 	ghost_queue_push(&q->prod, m);
+	uint64_t head = q->prod.head;
 	int w = READ_ONCE(q->wake_cpu);
 	if (w >= 0)
 		__atomic_add_fetch(&e->status->cpu[w].aseq, 1, __ATOMIC_RELEASE);
 	spin_unlock(&q->lock);
 	if (w >= 0)
 		defer_wake(e, (unsigned)w);
+	return head;
 }
 
 /* An event about thread t: Tseq moves, the status word says so, one message.
@@ -146,7 +148,7 @@ static void thread_event(struct enclave *e, struct thread *t, uint16_t type, uin
 	thread_status(e, t, flags, now);
 	struct ghost_msg m = { .type = type, .cpu = (uint16_t)t->cpu, .tseq = t->tseq,
 			       .tid = t->tid, .time_ns = now, .arg = t->runtime_ns };
-	post(e, t->gq, &m);
+	t->gq_head = post(e, t->gq, &m);	/* read until there: ASSOCIATE_QUEUE */
 }
 
 /* The queue that wakes cpu's agent, else the default one.  qlock held. */
@@ -320,6 +322,14 @@ void enclave_put(struct enclave *e)
 	enclave_free(e);
 }
 
+static uint32_t agents(struct enclave *e)
+{
+	uint32_t n = 0;
+	for_each_cpu_in(c, &e->cpus)
+		n += READ_ONCE(e->slots[c].t) != NULL;
+	return n;
+}
+
 unsigned enclave_list(struct ghost_enclave_info *out, unsigned n)
 {
 	unsigned i = 0;
@@ -331,6 +341,9 @@ unsigned enclave_list(struct ghost_enclave_info *out, unsigned n)
 				.id = (uint32_t)e->id, .mode = (uint32_t)e->mode,
 				.cpus = e->status->hdr.cpus, .nthreads = e->nthreads,
 				.agent_task = e->agent_task ? (uint32_t)e->agent_task->id : 0,
+				.global_cpu = e->status->hdr.global_cpu,
+				.global_gen = e->status->hdr.global_gen,
+				.agents = agents(e),
 			};
 		i++;
 	}
@@ -838,12 +851,13 @@ int enclave_associate(struct enclave *e, uint64_t tid, int qid)
 		struct gqueue *old = t->gq;
 		/* Its messages must not overtake each other: refuse while any of the
 		 * thread's could still be unread in the old queue. */
-		if (old != q && ghost_queue_pending(old->q)) {
+		if (old != q && __atomic_load_n(&old->q->tail, __ATOMIC_ACQUIRE) < t->gq_head) {
 			err = -EAGAIN;
 		} else {
 			old->nthreads--;
 			q->nthreads++;
 			t->gq = q;
+			t->gq_head = 0;
 		}
 		spin_unlock(&t->lock);
 	}
@@ -917,11 +931,11 @@ void ghost_switch(struct cpu *c, struct thread *prev, struct thread *next)
 		return;
 	c->ghost_cpu_busy = busy;
 	cpu_event(e, c->id, busy ? GHOST_MSG_CPU_TAKEN : GHOST_MSG_CPU_AVAILABLE);
-	if (!busy || e->mode != GHOST_MODE_CENTRAL || prev != e->slots[c->id].t ||
-	    READ_ONCE(e->status->hdr.global_cpu) != c->id)
+	if (!busy || e->mode != GHOST_MODE_CENTRAL || READ_ONCE(e->status->hdr.global_cpu) != c->id)
 		return;
-	/* The global agent lost its CPU to a native thread: another agent takes over,
-	 * on a CPU without native work, and reads on from the same queue. */
+	/* The global agent's CPU went to a native thread (whether the agent was
+	 * spinning or waiting): another agent takes over, on a CPU without native
+	 * work, and reads on from the same queue. */
 	for_each_cpu_in(h, &e->cpus) {
 		struct cpu *o = &cpus[h];
 		if (h == c->id || !e->slots[h].t || READ_ONCE(o->nr_native) ||

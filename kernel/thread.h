@@ -75,6 +75,7 @@ struct thread {
 	struct enclave *enclave;	/* [enclave lock and lock] NULL outside enclaves */
 	struct list enclave_link;	/* [enclave lock] */
 	struct gqueue *gq;		/* [lock] ghost: the queue its messages go to */
+	uint64_t gq_head;		/* [lock] ghost: that queue's head after its last one */
 	uint32_t tseq;			/* [lock] ghost: moves at every event */
 	bool ghost_running;		/* [lock] ghost: picked, not yet off its CPU */
 	bool yielding;			/* its schedule() is a yield (THREAD_YIELD) */

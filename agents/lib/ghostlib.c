@@ -93,15 +93,46 @@ int ga_cpu_next(const struct ghost_agent *a, int cpu)
 	return rest ? __builtin_ctzll(rest) : -1;
 }
 
+int ga_parse_args(int argc, char **argv, int *enclave_id, uint64_t *exit_after)
+{
+	char *end;
+	int i = 2;
+
+	*exit_after = 0;
+	if (argc < 2)
+		goto usage;
+	*enclave_id = (int)strtol(argv[1], &end, 10);
+	if (*end || *enclave_id <= 0)
+		goto usage;
+	if (i < argc && !strcmp(argv[i], "exit-when-empty") && ++i == argc)
+		goto usage;
+	if (i < argc) {
+		*exit_after = strtoull(argv[i++], &end, 10);
+		if (*end || *exit_after == 0)
+			goto usage;
+	}
+	if (i == argc)
+		return 0;
+usage:
+	fprintf(stderr, "usage: %s ENCLAVE_ID [[exit-when-empty] N]\n"
+		"  schedules enclave ENCLAVE_ID; with N, exits once N of its threads have "
+		"died\n", argc > 0 ? argv[0] : "agent");
+	return -1;
+}
+
 /* Queues. */
 
+/* The kernel answers -ENOSPC also when another agent thread's create took the id it
+ * had chosen (kernel/enclave.c); only a table that stays full is really full. */
 int ga_queue_create(uint32_t nslots, struct ghost_queue **q)
 {
-	long id = ghost(GHOST_QUEUE_CREATE, nslots, (long)q, 0);
+	long id = -ENOSPC;
 
+	for (int try = 0; try < GHOST_MAX_QUEUES && id == -ENOSPC; try++)
+		id = ghost(GHOST_QUEUE_CREATE, nslots, (long)q, 0);
 	if (id < 0)
 		return (int)id;
-	if ((*q)->magic != GHOST_QUEUE_MAGIC)
+	if (!*q || (*q)->magic != GHOST_QUEUE_MAGIC)
 		return -EPROTO;
 	return (int)id;
 }
@@ -303,4 +334,237 @@ bool ga_hint_push(struct ghost_agent *a, int cpu, uint64_t tid, uint32_t tseq)
 	STORE(h->reserved, 0);
 	__atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
 	return true;
+}
+
+/* The thread table. */
+
+struct ga_table *ga_table_create(struct ghost_agent *a)
+{
+	struct ga_table *tab = calloc(1, sizeof(*tab));
+
+	if (!tab)
+		return NULL;
+	tab->a = a;
+	for (int i = 0; i < GHOST_MAX_THREADS; i++)
+		tab->t[i].cpu = -1;
+	return tab;
+}
+
+void ga_table_destroy(struct ga_table *tab)
+{
+	free(tab);
+}
+
+struct ga_thread *ga_thread_find(struct ga_table *tab, uint64_t tid)
+{
+	struct ga_thread *t = &tab->t[GHOST_THREAD_INDEX(tid)];
+
+	return tid != 0 && t->tid == tid ? t : NULL;
+}
+
+static void entry_reset(struct ga_thread *t, uint64_t tid)
+{
+	ga_fifo_remove(t);
+	*t = (struct ga_thread){ .tid = tid, .cpu = -1 };
+}
+
+void ga_forget(struct ga_table *tab, struct ga_thread *t)
+{
+	entry_reset(t, 0);
+}
+
+/* The previous tenant of t's slot has gone; count it if we never saw it die. */
+static void tenant_gone(struct ga_table *tab, struct ga_thread *t)
+{
+	if (t->tid != 0 && !t->dead)
+		tab->deaths++;
+	entry_reset(t, 0);
+}
+
+/* m's entry.  A message about a thread other than the entry's is believed only if
+ * that thread holds the slot now (its status word says so): otherwise it is about a
+ * thread that has gone, and an old message must not evict the slot's new tenant. */
+static struct ga_thread *entry_for(struct ga_table *tab, const struct ghost_msg *m)
+{
+	struct ga_thread *t = &tab->t[GHOST_THREAD_INDEX(m->tid)];
+	struct ghost_thread_status sw;
+
+	if (t->tid == m->tid)
+		return t;
+	if (!ga_thread_status(tab->a, m->tid, &sw))
+		return NULL;
+	tenant_gone(tab, t);
+	t->tid = m->tid;
+	t->tseq = m->tseq - 1;		/* so that m itself applies */
+	t->runnable = sw.flags & GHOST_SW_RUNNABLE;	/* for messages that say nothing */
+	t->on_cpu = sw.flags & GHOST_SW_ON_CPU;		/* of it (AFFINITY) */
+	return t;
+}
+
+static void apply(struct ga_table *tab, struct ga_thread *t, const struct ghost_msg *m)
+{
+	switch (m->type) {
+	case GHOST_MSG_THREAD_CREATED:
+	case GHOST_MSG_THREAD_WAKEUP:
+		t->runnable = true;
+		t->on_cpu = false;
+		break;
+	case GHOST_MSG_THREAD_PREEMPTED:
+	case GHOST_MSG_THREAD_YIELD:
+		t->runnable = true;
+		t->on_cpu = false;
+		t->cpu = m->cpu;
+		break;
+	case GHOST_MSG_THREAD_BLOCKED:
+		t->runnable = false;
+		t->on_cpu = false;
+		t->cpu = m->cpu;
+		break;
+	case GHOST_MSG_THREAD_DEAD:
+		t->runnable = false;
+		t->on_cpu = false;
+		t->dead = true;
+		t->cpu = m->cpu;
+		tab->deaths++;
+		break;
+	default:			/* AFFINITY, and types this library does not know */
+		break;
+	}
+	t->tseq = m->tseq;
+	if (!ga_thread_waiting(t))
+		ga_fifo_remove(t);
+}
+
+struct ga_thread *ga_track_msg(struct ga_table *tab, const struct ghost_msg *m)
+{
+	struct ga_thread *t;
+
+	if (m->tid == 0 || m->type >= GHOST_MSG_TIMER_TICK || m->type == GHOST_MSG_NONE)
+		return NULL;
+	t = entry_for(tab, m);
+	if (!t || (int32_t)(m->tseq - t->tseq) <= 0)
+		return NULL;		/* gone, duplicate, or overtaken by a resync */
+	apply(tab, t, m);
+	return t;
+}
+
+bool ga_runnable_now(const struct ghost_agent *a, const struct ga_thread *t)
+{
+	struct ghost_thread_status sw;
+
+	if (!ga_thread_status(a, t->tid, &sw) || sw.tseq != t->tseq)
+		return false;
+	return (sw.flags & (GHOST_SW_RUNNABLE | GHOST_SW_ON_CPU | GHOST_SW_DEAD)) ==
+	       GHOST_SW_RUNNABLE;
+}
+
+static void sync_from_word(struct ga_thread *t, const struct ghost_thread_status *sw)
+{
+	t->tseq = sw->tseq;
+	t->cpu = (int)sw->cpu;
+	t->runnable = sw->flags & GHOST_SW_RUNNABLE;
+	t->on_cpu = sw->flags & GHOST_SW_ON_CPU;
+	if (!ga_thread_waiting(t))
+		ga_fifo_remove(t);
+}
+
+/* One slot of ga_resync: true if it holds a live member, *known if we had it. */
+static bool resync_slot(struct ga_table *tab, uint32_t i, bool *known)
+{
+	struct ga_thread *t = &tab->t[i];
+	struct ghost_thread_status sw;
+
+	ga_thread_status_at(tab->a, i, &sw);
+	if (t->tid != 0 && t->tid != sw.tid)
+		tenant_gone(tab, t);
+	if (sw.tid == 0)
+		return false;
+	if (sw.flags & GHOST_SW_DEAD) {
+		if (t->tid == sw.tid && !t->dead) {
+			t->dead = true;
+			tab->deaths++;
+			sync_from_word(t, &sw);
+		}
+		return false;
+	}
+	*known = t->tid == sw.tid;
+	if (!*known)
+		entry_reset(t, sw.tid);
+	sync_from_word(t, &sw);
+	return true;
+}
+
+int ga_resync(struct ga_table *tab, void (*each)(struct ga_thread *t, bool known, void *arg),
+	      void *arg)
+{
+	int members = 0;
+
+	for (uint32_t i = 0; i < GHOST_MAX_THREADS; i++) {
+		bool known = false;
+
+		if (!resync_slot(tab, i, &known))
+			continue;
+		members++;
+		if (each)
+			each(&tab->t[i], known, arg);
+	}
+	return members;
+}
+
+/* FIFOs. */
+
+void ga_fifo_remove(struct ga_thread *t)
+{
+	struct ga_fifo *f = t->fifo;
+
+	if (!f)
+		return;
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		f->head = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	else
+		f->tail = t->prev;
+	f->count--;
+	t->prev = t->next = NULL;
+	t->fifo = NULL;
+}
+
+void ga_fifo_push_tail(struct ga_fifo *f, struct ga_thread *t)
+{
+	ga_fifo_remove(t);
+	t->prev = f->tail;
+	t->next = NULL;
+	if (f->tail)
+		f->tail->next = t;
+	else
+		f->head = t;
+	f->tail = t;
+	f->count++;
+	t->fifo = f;
+}
+
+void ga_fifo_push_head(struct ga_fifo *f, struct ga_thread *t)
+{
+	ga_fifo_remove(t);
+	t->prev = NULL;
+	t->next = f->head;
+	if (f->head)
+		f->head->prev = t;
+	else
+		f->tail = t;
+	f->head = t;
+	f->count++;
+	t->fifo = f;
+}
+
+struct ga_thread *ga_fifo_pop(struct ga_fifo *f)
+{
+	struct ga_thread *t = f->head;
+
+	if (t)
+		ga_fifo_remove(t);
+	return t;
 }

@@ -54,6 +54,10 @@ int ga_start_agents(struct ghost_agent *a, ga_agent_fn fn, void *arg);
 /* Wait for every agent thread to return; 0, or the first positive errno. */
 int ga_join_agents(struct ghost_agent *a);
 
+/* The reference agents' command line: `PROG ENCLAVE_ID [[exit-when-empty] N]`.
+ * *exit_after is N, 0 if absent.  0, or -1 after printing the usage. */
+int ga_parse_args(int argc, char **argv, int *enclave_id, uint64_t *exit_after);
+
 /* The enclave's CPUs: the lowest one above cpu, -1 if none (cpu -1: the first). */
 int ga_cpu_next(const struct ghost_agent *a, int cpu);
 #define ga_for_each_cpu(c, a) \
@@ -63,7 +67,8 @@ static inline bool ga_cpu_in(const struct ghost_agent *a, int cpu)
 	return cpu >= 0 && cpu < GHOST_MAX_CPUS && (a->cpus >> cpu & 1);
 }
 
-/* Queues.  ga_queue_create: the queue id and *q its mapping, or a negative errno.
+/* Queues.  ga_queue_create: the queue id and *q its mapping, or a negative errno
+ * (-ENOSPC: the enclave has GHOST_MAX_QUEUES already).
  * ga_associate: messages about tid go to qid from now on; -EAGAIN while the thread
  * has undelivered messages in its current queue (drain it and retry).
  * ga_config_wakeup: whose agent a message in qid wakes (cpu), -1 for nobody. */
@@ -140,6 +145,12 @@ static inline bool ga_thread_waiting(const struct ga_thread *t)
 {
 	return t->runnable && !t->on_cpu && !t->dead;
 }
+
+/* t's status word says it is runnable, off every CPU, at the Tseq the table holds:
+ * no message about it is on its way.  After GHOST_TXN_NOT_RUNNABLE this tells "it
+ * blocked or died, a message follows" (false) from "it is still leaving a CPU, try
+ * again" (true). */
+bool ga_runnable_now(const struct ghost_agent *a, const struct ga_thread *t);
 
 /* A zeroed table (NULL when out of memory), and its end. */
 struct ga_table *ga_table_create(struct ghost_agent *a);

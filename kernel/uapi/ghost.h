@@ -300,4 +300,10 @@ struct ghost_enclave_info {
 	uint64_t cpus;
 	uint32_t nthreads;
 	uint32_t agent_task;	/* 0 if none */
+	uint32_t global_cpu;	/* as in the enclave's status header */
+	uint32_t global_gen;
+	uint32_t agents;	/* agent threads (GHOST_AGENT_INIT done) */
+	uint32_t reserved;
 };
+
+_Static_assert(sizeof(struct ghost_enclave_info) == 40, "enclave info layout");

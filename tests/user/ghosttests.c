@@ -584,10 +584,19 @@ static int c_central_handoff(void)
 	long a = wisp_spawn_caps(cmd, CAP_AGENT);
 	long w = wisp_spawn_enclave("workload 200 16 3", 0, eid);
 	CHECK(a > 0 && w > 0);
+	/* Once the global agent runs, the native thread takes its CPU. */
+	struct ghost_enclave_info info;
+	uint64_t end = wisp_clock_ns() + WAIT_NS;
+	while (wisp_clock_ns() < end && (wisp_ghost(GHOST_ENCLAVE_LIST, (long)&info, 1, 0) < 1 ||
+					 info.agents < 3))
+		wisp_sleep_ns(1000000);
+	CHECK(info.id == (uint32_t)eid && info.mode == GHOST_MODE_CENTRAL && info.global_cpu == 1);
 	struct native_arg na = { 1, 100000000 };
 	wisp_thread_t nt;
 	CHECK(wisp_thread_create(&nt, native_spin, &na) == 0);
 	CHECK(wisp_thread_join(nt, NULL) == 0);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_LIST, (long)&info, 1, 0) == 1);
+	CHECK(info.global_gen > 0);	/* another agent took over */
 	CHECK(wisp_wait(w, &status) == w && status == 0);
 	CHECK(wisp_wait(a, &status) == a && status == 0);
 	return 0;
