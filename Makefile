@@ -155,14 +155,15 @@ $(BUILD)/kernel.sym: $(BUILD)/kernel.elf
 
 # User programs built on newlib (see "User programs" below): NAME.c in one of
 # USER_SRC_DIRS becomes $(BUILD)/user/NAME.elf.
-USER_SRC_DIRS := tests/user tests/bench agents/lib agents/fifo-percpu agents/fifo-central workloads
-USER_PROGS := hello usertests ghosttests benchsched fifo-percpu fifo-central workload
+USER_SRC_DIRS := tests/user tests/bench agents/lib agents/fifo-percpu agents/fifo-central \
+	workloads control
+USER_PROGS := hello usertests ghosttests benchsched fifo-percpu fifo-central workload scenario
 USER_ELFS := $(patsubst %,$(BUILD)/user/%.elf,$(USER_PROGS))
 
 # User programs on the ISO: each becomes the boot module named after its file.
 # ISO_BLOBS go on as they are (a deliberately broken ELF among them).
 ISO_PROGRAMS := $(BUILD)/user/raw $(BUILD)/user/fault $(USER_ELFS)
-ISO_BLOBS := $(BUILD)/user/badelf
+ISO_BLOBS := $(BUILD)/user/badelf $(wildcard boot/scenarios/*.conf tests/scenarios/*.conf)
 
 # Programs without the C library (tests that must not depend on it).
 $(BUILD)/user/raw $(BUILD)/user/fault: $(BUILD)/user/%: tests/user/%.c
@@ -275,6 +276,9 @@ $(BUILD)/user/fifo-percpu.elf $(BUILD)/user/fifo-central.elf: $(BUILD)/user/ghos
 
 user: $(USER_ELFS)
 
+# `make run` boots the demo scenario on 6 CPUs unless told otherwise.
+RUNFLAGS ?= --smp 6
+ARGS ?= scenario=demo
 run: all
 	tools/run --interactive $(RUNFLAGS) -- $(ARGS)
 

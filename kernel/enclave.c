@@ -130,6 +130,7 @@ static uint64_t post(struct enclave *e, struct gqueue *q, struct ghost_msg *m)
 	spin_lock(&q->lock);
 	ghost_queue_push(&q->prod, m);
 	uint64_t head = q->prod.head;
+	__atomic_add_fetch(&e->messages, 1, __ATOMIC_RELAXED);
 	int w = READ_ONCE(q->wake_cpu);
 	if (w >= 0)
 		__atomic_add_fetch(&e->status->cpu[w].aseq, 1, __ATOMIC_RELEASE);
@@ -344,6 +345,8 @@ unsigned enclave_list(struct ghost_enclave_info *out, unsigned n)
 				.global_cpu = e->status->hdr.global_cpu,
 				.global_gen = e->status->hdr.global_gen,
 				.agents = agents(e),
+				.messages = READ_ONCE(e->messages),
+				.commits = READ_ONCE(e->commits),
 			};
 		i++;
 	}
@@ -457,6 +460,7 @@ void enclave_destroy(struct enclave *e)
 		return;
 	}
 	e->dying = true;
+	__atomic_store_n(&e->status->hdr.mode, 0, __ATOMIC_RELEASE);	/* agents: it is over */
 	while (!list_empty(&e->threads))
 		to_native(e, list_entry(e->threads.next, struct thread, enclave_link));
 	for (unsigned c = 0; c < MAX_CPUS; c++)
@@ -661,6 +665,7 @@ int enclave_commit_group(struct enclave *e, uint64_t mask, bool sync, bool permi
 		__atomic_store_n(&slot->state, st[cpu], __ATOMIC_RELEASE);
 		done += st[cpu] == GHOST_TXN_COMPLETE;
 	}
+	__atomic_add_fetch(&e->commits, (uint64_t)done, __ATOMIC_RELAXED);
 	for (uint64_t m = kick; m; m &= m - 1)
 		sched_set_need_resched(&cpus[__builtin_ctzll(m)]);
 	flags = arch_irq_save();

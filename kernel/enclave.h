@@ -71,6 +71,7 @@ struct enclave {
 	struct task *agent_task;	/* [lock] attached agent, NULL if none */
 	int mode;			/* [lock] GHOST_MODE_*, 0 before attach */
 	uint64_t tick_ns;		/* TIMER_TICK period, 0: none */
+	uint64_t messages, commits;	/* [a] counters for GHOST_ENCLAVE_LIST */
 	struct agent_slot slots[MAX_CPUS];
 };
 

@@ -22,6 +22,17 @@ static int set_init(const char *v)
 KERNEL_ARG(init, "init=\"PROGRAM ARGS\": run this boot module, then power off with its status",
 	   set_init);
 
+/* scenario=NAME: the control program runs boot/scenarios/NAME.conf. */
+static int set_scenario(const char *v)
+{
+	if (!v || !*v || strchr(v, ' '))
+		return -EINVAL;
+	snprintf(init_cmd, sizeof(init_cmd), "scenario %s", v);
+	return strlen(v) > 64 ? -E2BIG : 0;
+}
+KERNEL_ARG(scenario, "scenario=NAME: run boot/scenarios/NAME.conf (enclaves, agents, programs), "
+	   "then power off", set_scenario);
+
 /* Run cmd to its end; its exit status, or -1 if it could not start. */
 int init_run(const char *cmd)
 {

@@ -1,6 +1,7 @@
 /* kernel/syscall.c: the system call table (numbers and contracts in
  * kernel/uapi/syscall.h).  Every argument is distrusted: pointers go through
  * usercopy.c, sizes are bounded, and a bad call returns an error, never a fault. */
+#include <kernel/bootinfo.h>
 #include <kernel/console.h>
 #include <kernel/futex.h>
 #include <kernel/ghost_sys.h>
@@ -174,6 +175,27 @@ static long sys_affinity(long tid, long mask, long c, long d, long e, long f)
 	return task_thread_affinity((tid_t)tid, &m);
 }
 
+static long sys_module(long uname, long buf, long len, long off, long e, long f)
+{
+	char name[64];
+
+	long n = copy_string_from_user(name, (uintptr_t)uname, sizeof(name));
+	if (n < 0)
+		return n == -ENAMETOOLONG ? -ENOENT : n;
+	const struct boot_module *m = boot_module(name);
+	if (!m)
+		return -ENOENT;
+	uint64_t size = m->end - m->start;
+	if (len < 0 || off < 0)
+		return -EINVAL;
+	if ((uint64_t)off >= size)
+		return 0;
+	size_t k = (size_t)MIN((uint64_t)len, size - (uint64_t)off);
+	if (k && copy_to_user((uintptr_t)buf, (const char *)phys_to_virt(m->start) + off, k))
+		return -EFAULT;
+	return (long)k;
+}
+
 static const syscall_fn table[SYS_count] = {
 	[SYS_write] = sys_write,
 	[SYS_read] = sys_read,
@@ -194,6 +216,7 @@ static const syscall_fn table[SYS_count] = {
 	[SYS_gettid] = sys_gettid,
 	[SYS_ghost] = sys_ghost,
 	[SYS_affinity] = sys_affinity,
+	[SYS_module] = sys_module,
 };
 
 long syscall_invoke(unsigned long n, const long a[6])

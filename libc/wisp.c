@@ -47,6 +47,12 @@ int wisp_set_affinity(long tid, uint64_t cpus)
 	return r < 0 ? (int)-r : 0;
 }
 
+long wisp_module_read(const char *name, void *buf, size_t len, size_t offset)
+{
+	return wisp_syscall_ret(wisp_syscall6(SYS_module, (long)name, (long)buf, (long)len,
+					      (long)offset, 0, 0));
+}
+
 long wisp_ghost(int op, long a, long b, long c)
 {
 	return wisp_syscall6(SYS_ghost, op, a, b, c, 0, 0);

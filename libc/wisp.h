@@ -28,6 +28,10 @@ long wisp_spawn_caps(const char *cmdline, unsigned caps);
 long wisp_spawn_enclave(const char *cmdline, unsigned caps, int enclave);
 long wisp_wait(long task, int *status);
 
+/* Read boot module name (a file shipped on the ISO) from offset: the bytes read,
+ * 0 at its end, or -1 with errno (ENOENT: no such module). */
+long wisp_module_read(const char *name, void *buf, size_t len, size_t offset);
+
 /* SYS_ghost, raw: the kernel's result, a negative error number on failure
  * (kernel/uapi/ghost.h; agents use agents/lib instead). */
 long wisp_ghost(int op, long a, long b, long c);

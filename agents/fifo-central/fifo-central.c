@@ -215,7 +215,7 @@ static bool work_waiting(void)
 static void be_global(int self)
 {
 	retry(0);			/* look at everything once on taking over */
-	while (!is_done() && ga_global_cpu(&agent) == self) {
+	while (!is_done() && ga_global_cpu(&agent) == self && ga_enclave_alive(&agent)) {
 		if (!work_waiting()) {
 			__builtin_ia32_pause();
 			continue;
@@ -236,10 +236,14 @@ static void central_agent(struct ghost_agent *a, int self, void *arg)
 		err = ga_config_wakeup(a->default_queue_id, -1);	/* the global agent polls */
 	while (!err && !is_done()) {
 		op = "GHOST_WAIT";
-		if (ga_global_cpu(a) == self)
+		if (ga_global_cpu(a) == self && ga_enclave_alive(a))
 			be_global(self);
 		else
 			err = ga_wait(0);
+	}
+	if (err < 0 && !ga_enclave_alive(a)) {
+		finish(self);	/* the enclave was destroyed: the policy ends */
+		err = 0;
 	}
 	if (err < 0) {
 		fprintf(stderr, "fifo-central: CPU %d: %s failed: %s\n", self, op, strerror(-err));

@@ -290,8 +290,9 @@ static void percpu_agent(struct ghost_agent *a, int self, void *arg)
 		if (t) {
 			run(p, self, t, aseq);
 		} else if ((err = ga_wait(0)) < 0) {
-			fprintf(stderr, "fifo-percpu: CPU %d: GHOST_WAIT failed: %s\n", self,
-				strerror(-err));
+			if (ga_enclave_alive(&agent))	/* else: destroyed, the policy ends */
+				fprintf(stderr, "fifo-percpu: CPU %d: GHOST_WAIT failed: %s\n",
+					self, strerror(-err));
 			finish(self);
 		}
 	}

@@ -256,6 +256,11 @@ bool ga_cpu_available(const struct ghost_agent *a, int cpu)
 	return f & GHOST_CPU_AVAILABLE;
 }
 
+bool ga_enclave_alive(const struct ghost_agent *a)
+{
+	return __atomic_load_n(&a->status->hdr.mode, __ATOMIC_ACQUIRE) != 0;
+}
+
 int ga_global_cpu(const struct ghost_agent *a)
 {
 	return (int)__atomic_load_n(&a->status->hdr.global_cpu, __ATOMIC_ACQUIRE);

@@ -97,6 +97,8 @@ uint32_t ga_aseq(const struct ghost_agent *a, int cpu);
 bool ga_cpu_available(const struct ghost_agent *a, int cpu);
 /* CENTRAL: the CPU whose agent is the global one now (acquire). */
 int ga_global_cpu(const struct ghost_agent *a);
+/* False once the enclave is destroyed (the kernel clears its mode). */
+bool ga_enclave_alive(const struct ghost_agent *a);
 
 /* Transactions.  ga_txn_set fills cpu's slot, state READY last (release);
  * ga_commit commits the slots of cpus (GHOST_COMMIT_* flags) and returns how many

@@ -192,7 +192,8 @@ struct ghost_enclave_status {
 	uint32_t magic;		/* GHOST_STATUS_MAGIC */
 	uint32_t version;	/* GHOST_ABI_VERSION */
 	uint32_t enclave_id;
-	uint32_t mode;		/* GHOST_MODE_*, 0 before an agent attached */
+	uint32_t mode;		/* GHOST_MODE_*, 0 before an agent attached and once
+				 * the enclave is destroyed */
 	uint64_t cpus;		/* the enclave's CPUs, bit n = CPU n */
 	uint32_t global_cpu;	/* CENTRAL: the CPU whose agent is the global one now */
 	uint32_t global_gen;	/* moves at every change of global agent */
@@ -304,6 +305,8 @@ struct ghost_enclave_info {
 	uint32_t global_gen;
 	uint32_t agents;	/* agent threads (GHOST_AGENT_INIT done) */
 	uint32_t reserved;
+	uint64_t messages;	/* posted to its queues since creation */
+	uint64_t commits;	/* transactions COMPLETE since creation */
 };
 
-_Static_assert(sizeof(struct ghost_enclave_info) == 40, "enclave info layout");
+_Static_assert(sizeof(struct ghost_enclave_info) == 56, "enclave info layout");

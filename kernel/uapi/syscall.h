@@ -40,6 +40,9 @@ enum wisp_syscall {
 	SYS_affinity = 19,	/* (tid_t tid or 0 for the caller, uint64_t cpus) -> 0: the CPUs
 				 * a thread of this task may run on; -EINVAL: no online CPU
 				 * in cpus; -ENOENT: no such thread in this task */
+	SYS_module = 20,	/* (const char *name, void *buf, size_t len, size_t offset) ->
+				 * bytes of boot module name from offset copied to buf (0 at
+				 * the end); -ENOENT: no such module.  Scenario files come so */
 	SYS_count
 };
 

@@ -590,13 +590,14 @@ static int c_central_handoff(void)
 	while (wisp_clock_ns() < end && (wisp_ghost(GHOST_ENCLAVE_LIST, (long)&info, 1, 0) < 1 ||
 					 info.agents < 3))
 		wisp_sleep_ns(1000000);
-	CHECK(info.id == (uint32_t)eid && info.mode == GHOST_MODE_CENTRAL && info.global_cpu == 1);
-	struct native_arg na = { 1, 100000000 };
+	CHECK(info.id == (uint32_t)eid && info.mode == GHOST_MODE_CENTRAL && info.agents == 3);
+	uint32_t gen = info.global_gen;
+	struct native_arg na = { (int)info.global_cpu, 100000000 };
 	wisp_thread_t nt;
 	CHECK(wisp_thread_create(&nt, native_spin, &na) == 0);
 	CHECK(wisp_thread_join(nt, NULL) == 0);
 	CHECK(wisp_ghost(GHOST_ENCLAVE_LIST, (long)&info, 1, 0) == 1);
-	CHECK(info.global_gen > 0);	/* another agent took over */
+	CHECK(info.global_gen > gen);	/* another agent took over */
 	CHECK(wisp_wait(w, &status) == w && status == 0);
 	CHECK(wisp_wait(a, &status) == a && status == 0);
 	return 0;
