@@ -157,7 +157,7 @@ $(BUILD)/kernel.sym: $(BUILD)/kernel.elf
 # USER_SRC_DIRS becomes $(BUILD)/user/NAME.elf.
 USER_SRC_DIRS := tests/user tests/bench agents/lib agents/fifo-percpu agents/fifo-central \
 	workloads control
-USER_PROGS := hello usertests ghosttests benchsched fifo-percpu fifo-central workload scenario
+USER_PROGS := hello usertests ghosttests benchsched benchghost fifo-percpu fifo-central workload scenario
 USER_ELFS := $(patsubst %,$(BUILD)/user/%.elf,$(USER_PROGS))
 
 # User programs on the ISO: each becomes the boot module named after its file.
@@ -209,7 +209,8 @@ $(BUILD)/host/unit: $(HOST_SRCS) $(wildcard tests/host/*.h kernel/*.h arch/x86_6
 host-test-bin: $(BUILD)/host/unit
 
 # Benchmarks of pure kernel code on the host's real CPUs (JSON lines).
-$(BUILD)/host/bench_ghost_queue: tests/host/bench_ghost_queue.c kernel/ghost_queue.c kernel/ghost_queue.h
+$(BUILD)/host/bench_ghost_queue: tests/host/bench_ghost_queue.c kernel/ghost_queue.c kernel/ghost_queue.h \
+		kernel/ghost_txn.c kernel/ghost_txn.h
 	@mkdir -p $(dir $@)
 	@$(CC) -std=gnu11 -O2 -g -Wall -Werror -I. $(filter %.c,$^) -o $@ -pthread
 

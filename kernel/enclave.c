@@ -22,7 +22,7 @@ static struct list enclaves = { &enclaves, &enclaves };	/* [enclaves_lock] */
 static struct enclave *table[MAX_CPUS];		/* [enclaves_lock] by index */
 static int next_id = 1;
 static unsigned nenclaves;
-bool ghost_idle_poll;
+static bool ghost_idle_poll;	/* the default for new enclaves */
 
 static int set_idle(const char *v)
 {
@@ -223,6 +223,7 @@ struct enclave *enclave_create(const cpumask_t *set, int *err)
 	e->lock = (struct spinlock)SPINLOCK_INIT("enclave");
 	e->qlock = (struct spinlock)SPINLOCK_INIT("enclave queues");
 	e->refs = 1;
+	e->idle_poll = ghost_idle_poll;
 	list_init(&e->threads);
 	for (unsigned c = 0; c < MAX_CPUS; c++) {
 		waitq_init(&e->slots[c].wq, "agent");
@@ -1025,6 +1026,12 @@ void ghost_thread_exit(struct thread *t)
 	arch_irq_restore(flags);
 }
 
+bool ghost_idle_polls(struct cpu *c)
+{
+	struct enclave *e = c->enclave;
+	return e && READ_ONCE(e->idle_poll);
+}
+
 /* The idle fast path: take hints until one runs.  Interrupts off. */
 void ghost_idle(struct cpu *c)
 {
@@ -1107,8 +1114,9 @@ static struct thread *ghost_pick(struct cpu *c)
 	if (t->class != &ghost_class || t->state != THREAD_RUNNABLE)
 		return NULL;
 	/* It may still be leaving the CPU it last ran on; that CPU needs nothing of
-	 * ours to finish (docs/TRICKS.md, "The switch"). */
-	while (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
+	 * ours to finish (docs/TRICKS.md, "The switch").  Unless that CPU is this one:
+	 * committed again while it yielded here, it simply goes on running. */
+	while (t != c->curr && __atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
 		arch_cpu_relax();
 	return t;
 }

@@ -71,6 +71,7 @@ struct enclave {
 	struct task *agent_task;	/* [lock] attached agent, NULL if none */
 	int mode;			/* [lock] GHOST_MODE_*, 0 before attach */
 	uint64_t tick_ns;		/* TIMER_TICK period, 0: none */
+	bool idle_poll;			/* idle CPUs poll instead of halting */
 	uint64_t messages, commits;	/* [a] counters for GHOST_ENCLAVE_LIST */
 	struct agent_slot slots[MAX_CPUS];
 };
@@ -134,5 +135,6 @@ void ghost_thread_exit(struct thread *t);	/* before it is DEAD; no locks */
 void ghost_flush_wakes(void);			/* no locks, interrupts off */
 /* The idle loop of an enclave CPU: run a hint if one is good.  Interrupts off. */
 void ghost_idle(struct cpu *c);
-/* Idle CPUs of enclaves poll for decisions instead of halting (no IPI needed). */
-extern bool ghost_idle_poll;
+/* Does idle CPU c poll for decisions instead of halting (no IPI needed)?
+ * Interrupts off. */
+bool ghost_idle_polls(struct cpu *c);

@@ -183,6 +183,12 @@ static long agent_op(long op, long a, long b, long c)
 		else
 			e->tick_ns = (uint64_t)a;
 		break;
+	case GHOST_SET_IDLE_POLL:
+		if (a != 0 && a != 1)
+			r = -EINVAL;
+		else
+			WRITE_ONCE(e->idle_poll, a == 1);
+		break;
 	default:
 		r = -EINVAL;
 	}
@@ -209,7 +215,7 @@ long sys_ghost(long op, long a, long b, long c, long d, long f)
 		return has(CAP_AGENT) ? with_enclave(a, attach, b, c) : -EPERM;
 	case GHOST_AGENT_INIT: case GHOST_QUEUE_CREATE: case GHOST_QUEUE_DESTROY:
 	case GHOST_ASSOCIATE_QUEUE: case GHOST_CONFIG_QUEUE_WAKEUP: case GHOST_COMMIT:
-	case GHOST_WAIT: case GHOST_PING: case GHOST_SET_TICK:
+	case GHOST_WAIT: case GHOST_PING: case GHOST_SET_TICK: case GHOST_SET_IDLE_POLL:
 		return has(CAP_AGENT) ? agent_op(op, a, b, c) : -EPERM;
 	default:
 		return -EINVAL;

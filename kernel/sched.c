@@ -264,7 +264,7 @@ noreturn void sched_idle_loop(void)
 			sti();
 			continue;
 		}
-		if (ghost_idle_poll && READ_ONCE(c->enclave)) {
+		if (ghost_idle_polls(c)) {
 			idle_poll(c);
 			continue;
 		}

@@ -278,6 +278,9 @@ enum ghost_op {
 					 * ping, (CENTRAL) it becomes global, or the timeout */
 	GHOST_PING,			/* (cpu) -> 0: wake the agent of cpu */
 	GHOST_SET_TICK,			/* (period_ns or 0) -> 0: TIMER_TICK per busy CPU */
+	GHOST_SET_IDLE_POLL,		/* (0 or 1) -> 0: idle enclave CPUs halt, and a remote
+					 * commit sends an IPI (0, the default unless
+					 * ghost.idle=poll), or they poll for it (1) */
 };
 
 /* GHOST_COMMIT flags. */

@@ -21,13 +21,14 @@ static char which[16];
 
 static int set_bench(const char *v)
 {
-	if (!v || (strcmp(v, "smp") && strcmp(v, "sched")))
+	if (!v || (strcmp(v, "smp") && strcmp(v, "sched") && strcmp(v, "ghost")))
 		return -EINVAL;
 	strlcpy(which, v, sizeof(which));
 	return 0;
 }
-KERNEL_ARG(bench, "bench=smp|sched: measure (IPIs and timers; or scheduling, from the "
-	   "benchsched program), print JSON lines, power off", set_bench);
+KERNEL_ARG(bench, "bench=smp|sched|ghost: measure (IPIs and timers; scheduling, from the "
+	   "benchsched program; the ghOSt paths, from benchghost), print JSON lines, power off",
+	   set_bench);
 
 int init_run(const char *cmd);	/* kernel/init.c */
 
@@ -99,8 +100,8 @@ void bench_run_requested(void)
 {
 	if (!which[0])
 		return;
-	if (!strcmp(which, "sched")) {
-		int status = init_run("benchsched");
+	if (!strcmp(which, "sched") || !strcmp(which, "ghost")) {
+		int status = init_run(which[0] == 's' ? "benchsched" : "benchghost");
 		arch_power_off(status == 0 ? 0 : 1);
 	}
 	uint64_t *v = kmalloc(SAMPLES * sizeof(uint64_t));

@@ -2,8 +2,10 @@
  * host's real CPUs, which an emulator cannot show.  One JSON object per line:
  *   queue_push_pop_ns        push then pop on one thread (the uncontended cost)
  *   queue_transfer_ns        per message, producer and consumer on two threads
+ *   txn_decide_ns            checking one transaction (kernel/ghost_txn.c)
  * Not asserted; the numbers are this host's. */
 #include <kernel/ghost_queue.h>
+#include <kernel/ghost_txn.h>
 
 #include <pthread.h>
 #include <stdio.h>
@@ -53,5 +55,18 @@ int main(void)
 	printf("{\"bench\":\"host\",\"metric\":\"queue_transfer_ns\",\"value\":%.2f}\n",
 	       (double)(now_ns() - t0) / N);
 	free(q);
-	return 0;
+
+	struct txn_view v = { .caller_is_agent = true, .cpu_in_enclave = true, .thread_found = true,
+			      .thread_in_enclave = true, .thread_runnable = true, .thread_tseq = 7 };
+	volatile unsigned ok = 0;
+	t0 = now_ns();
+	for (int i = 0; i < N; i++) {
+		struct ghost_txn x = { .state = GHOST_TXN_READY, .tid = 1, .tseq = 7,
+				       .aseq = (uint32_t)(i & 1) };
+		v.cpu_aseq = (uint32_t)(i & 1);
+		ok += txn_decide(&x, &v) == GHOST_TXN_COMPLETE;
+	}
+	printf("{\"bench\":\"host\",\"metric\":\"txn_decide_ns\",\"value\":%.2f}\n",
+	       (double)(now_ns() - t0) / N);
+	return ok == N ? 0 : 1;
 }
