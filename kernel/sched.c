@@ -154,6 +154,7 @@ void schedule(void)
 	if (next == prev) {
 		next->class->run_start(c, next);
 		spin_unlock(&c->rq_lock);
+		ghost_arrive(next);	/* a ghost thread committed again where it was */
 		ghost_flush_wakes();
 		arch_irq_restore(flags);
 		return;
