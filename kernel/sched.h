@@ -1,8 +1,8 @@
 /* kernel/sched.h: the scheduling classes (kernel/sched.c is the core).
  *
  * A class is an ops table.  The core asks the classes in priority order -- native,
- * ghost (its slot is empty until the ghost class exists), idle -- and runs the first
- * thread one of them offers.  Contract, per operation:
+ * agent, ghost (those two in kernel/enclave.c), idle -- and runs the
+ * first thread one of them offers.  Contract, per operation:
  *
  *   select_cpu(t)       t is about to become runnable (created or woken).  Return an
  *                       online CPU in t->affinity.  No locks held; may read hints.

@@ -222,8 +222,13 @@ int vm_fault(struct vm *vm, uintptr_t addr, bool write, bool exec)
 	unsigned long flags = spin_lock_irqsave(&vm->lock);
 	struct vm_region *r = find(vm, addr);
 
-	if (r && !r->shm && (!write || (r->prot & MAP_WRITE)) && (!exec || (r->prot & MAP_EXEC)) &&
-	    !arch_uvm_translate(vm->root, addr, NULL, NULL))
+	unsigned have;
+	bool allowed = r && (!write || (r->prot & MAP_WRITE)) && (!exec || (r->prot & MAP_EXEC));
+	if (allowed && arch_uvm_translate(vm->root, addr, NULL, &have))
+		/* Another thread of the task faulted on the same page first and mapped
+		 * it: the access can simply be retried. */
+		err = (!write || (have & MAP_WRITE)) && (!exec || (have & MAP_EXEC)) ? 0 : -EFAULT;
+	else if (allowed && !r->shm)
 		err = populate(vm, ALIGN_DOWN(addr, PAGE_SIZE), r->prot) ? -EFAULT : 0;
 	spin_unlock_irqrestore(&vm->lock, flags);
 	return err;
