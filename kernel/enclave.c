@@ -416,10 +416,15 @@ static void to_native(struct enclave *e, struct thread *t)
 	t->gq->nthreads--;
 	t->gq = NULL;
 	t->enclave = NULL;
-	t->class = &native_class;
 	t->ghost_running = false;
-	bool requeue = t->state == THREAD_RUNNABLE && t->on_rq && t->born &&
-		       READ_ONCE(cpus[t->cpu].curr) != t;
+	/* Under the run queue lock of its CPU, which schedule() requeues under with the
+	 * class it reads there: either that CPU still has it as current and requeues
+	 * it as native, or it has let it go and we queue it. */
+	struct cpu *c = &cpus[t->cpu];
+	spin_lock(&c->rq_lock);
+	t->class = &native_class;
+	bool requeue = t->state == THREAD_RUNNABLE && t->on_rq && t->born && c->curr != t;
+	spin_unlock(&c->rq_lock);
 	spin_unlock(&t->lock);
 	/* A running one is requeued by schedule() under its new class; a blocked one
 	 * by its wakeup. */
@@ -521,9 +526,11 @@ int enclave_add_thread(struct enclave *e, struct thread *t)
 	t->class = &ghost_class;
 	bool running = c->curr == t;
 	spin_unlock(&c->rq_lock);
-	t->ghost_running = running;
-	uint32_t sw = (t->state == THREAD_RUNNABLE ? GHOST_SW_RUNNABLE : 0) |
-		      (running ? GHOST_SW_ON_CPU : 0);
+	/* A running thread is told to leave its CPU: from the agent's side it waits
+	 * for a decision, and a commit may name it at once (the CPU that picks it waits
+	 * until it has left the old one). */
+	t->ghost_running = false;
+	uint32_t sw = t->state == THREAD_RUNNABLE ? GHOST_SW_RUNNABLE : 0;
 	thread_event(e, t, GHOST_MSG_THREAD_CREATED, sw, clock_ns());
 	spin_unlock(&t->lock);
 	spin_unlock_irqrestore(&e->lock, flags);

@@ -138,6 +138,9 @@ void schedule(void)
 	spin_lock(&c->rq_lock);
 	__atomic_store_n(&c->need_resched, 0, __ATOMIC_RELAXED);
 	prev->runtime_ns += now - prev->last_start;
+	/* The class that requeues is read again here: enclave code changes it under
+	 * this lock too, and decides under it whether it requeues the thread itself. */
+	cls = prev->class;
 	if (stays && prev != c->idle) {
 		if (cpumask_test(&prev->affinity, c->id))
 			cls->put_prev(c, prev);

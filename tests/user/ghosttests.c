@@ -598,6 +598,7 @@ static int c_central_handoff(void)
 	CHECK(wisp_thread_join(nt, NULL) == 0);
 	CHECK(wisp_ghost(GHOST_ENCLAVE_LIST, (long)&info, 1, 0) == 1);
 	CHECK(info.global_gen > gen);	/* another agent took over */
+	watch(a, w);
 	CHECK(wisp_wait(w, &status) == w && status == 0);
 	CHECK(wisp_wait(a, &status) == a && status == 0);
 	return 0;
