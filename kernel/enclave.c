@@ -12,6 +12,7 @@
 #include <kernel/task.h>
 #include <kernel/vm.h>
 #include <kernel/uapi/errno.h>
+#include <kernel/uapi/syscall.h>
 #include <arch/arch.h>
 
 _Static_assert(MAX_THREADS == GHOST_MAX_THREADS, "one thread status word per thread slot");
@@ -906,8 +907,15 @@ void enclave_task_end(struct task *task)
 	spin_unlock_irqrestore(&enclaves_lock, flags);
 	if (!e)
 		return;
-	printk("wisp: enclave %d: agent task %ld (%s) ended: its threads go back to native\n",
-	       e->id, task->id, task->name);
+	int st = task->status;
+	if (st >= WAIT_FAULT_BASE && st < WAIT_FAULT_BASE + 32)
+		printk("wisp: enclave %d: agent task %ld (%s) killed by a fault (vector %d): "
+		       "its %u threads go back to native\n", e->id, task->id, task->name,
+		       st - WAIT_FAULT_BASE, e->nthreads);
+	else
+		printk("wisp: enclave %d: agent task %ld (%s) exited with status %d: "
+		       "its %u threads go back to native\n", e->id, task->id, task->name, st,
+		       e->nthreads);
 	enclave_destroy(e);
 	enclave_put(e);
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <kernel/uapi/errno.h>
@@ -604,6 +605,50 @@ static int c_central_handoff(void)
 	return 0;
 }
 
+/* An agent that schedules a little, then dies of a page fault mid-run: its enclave
+ * goes, every thread of the workload finishes in the native class. */
+static int c_agent_crash(void)
+{
+	char cmd[96];
+	int status;
+	snprintf(cmd, sizeof(cmd), "ghosttests crashing_agent %d", eid);
+	long w = wisp_spawn_enclave("workload 300 16 9", 0, eid);
+	long a = wisp_spawn_caps(cmd, CAP_AGENT);
+	CHECK(a > 0 && w > 0);
+	CHECK(wisp_wait(a, &status) == a && status == WAIT_FAULT_BASE + 14);
+	CHECK(wisp_wait(w, &status) == w && status == 0);
+	struct ghost_enclave_info info;
+	CHECK(wisp_ghost(GHOST_ENCLAVE_LIST, (long)&info, 1, 0) == 0);	/* gone */
+	return 0;
+}
+
+/* The agent c_agent_crash starts: a crude central FIFO for 100 decisions, then a
+ * write through a null pointer. */
+static int crashing_agent(int enclave)
+{
+	eid = enclave;
+	if (wisp_ghost(GHOST_ATTACH, eid, GHOST_MODE_PERCPU, (long)&at))
+		return 1;
+	st = at.status;
+	ag = at.agent;
+	if (wisp_ghost(GHOST_AGENT_INIT, AGENT_CPU, 0, 0))
+		return 1;
+	int decisions = 0;
+	while (decisions < 100) {
+		struct ghost_msg m;
+		if (!next(at.default_queue, &m, false))
+			return 1;
+		bool runnable = m.type == GHOST_MSG_THREAD_CREATED || m.type == GHOST_MSG_THREAD_WAKEUP ||
+				m.type == GHOST_MSG_THREAD_YIELD || m.type == GHOST_MSG_THREAD_PREEMPTED;
+		if (runnable && run_on(2 + decisions % 2, m.tid) == GHOST_TXN_COMPLETE)
+			decisions++;
+	}
+	volatile int *null = (volatile int *)(uintptr_t)decisions;	/* 100: unmapped */
+	__asm__ volatile("" : "+r"(null));
+	*null = 1;	/* dies here */
+	return 2;
+}
+
 /* Children. */
 static int child_main(const char *script)
 {
@@ -650,6 +695,7 @@ static const struct {
 	{ "fifo_percpu_1000", c_fifo_percpu_1000, false },
 	{ "fifo_central_1000", c_fifo_central_1000, false },
 	{ "central_handoff", c_central_handoff, false },
+	{ "agent_crash", c_agent_crash, false },
 };
 
 static const struct {
@@ -700,6 +746,8 @@ int main(int argc, char **argv)
 
 	if (argc > 2 && !strcmp(argv[1], "child"))
 		return child_main(argv[2]);
+	if (argc > 2 && !strcmp(argv[1], "crashing_agent"))
+		return crashing_agent(atoi(argv[2]));
 	if (argc > 1) {
 		for (int i = 0; i < n; i++)
 			if (!strcmp(argv[1], cases[i].name))
