@@ -65,16 +65,23 @@ static int add_thread(struct enclave *e, long tid, long b)
 {
 	if (!may_populate(e))
 		return -EPERM;
-	struct thread *t = thread_lookup((tid_t)tid);
-	return t ? enclave_add_thread(e, t) : -ENOENT;
+	struct thread *t = thread_get((tid_t)tid);
+	/* User threads only: kernel threads are the kernel's to schedule. */
+	int err = !t ? -ENOENT : !t->task ? -EPERM : enclave_add_thread(e, t);
+	if (t)
+		thread_put(t);
+	return err;
 }
 
 static int remove_thread(struct enclave *e, long tid, long b)
 {
 	if (!may_populate(e))
 		return -EPERM;
-	struct thread *t = thread_lookup((tid_t)tid);
-	return t ? enclave_remove_thread(e, t) : -ENOENT;
+	struct thread *t = thread_get((tid_t)tid);
+	int err = t ? enclave_remove_thread(e, t) : -ENOENT;
+	if (t)
+		thread_put(t);
+	return err;
 }
 
 static long list(long ubuf, long n)

@@ -72,15 +72,49 @@ static struct thread *alloc_thread(const char *name)
 	return NULL;
 }
 
+static void free_memory(struct thread *t)
+{
+	kfree(t->joiners);
+	kfree(t->fpu_raw);
+	kfree(t);
+}
+
+/* The slot goes now; the memory once nobody holds the thread (thread_get). */
 static void free_thread(struct thread *t)
 {
 	unsigned long flags = spin_lock_irqsave(&slots_lock);
 	slots[t->tid & (MAX_THREADS - 1)] = NULL;
 	nthreads--;
+	t->unlinked = true;
+	bool now = t->refs == 0;
 	spin_unlock_irqrestore(&slots_lock, flags);
-	kfree(t->joiners);
-	kfree(t->fpu_raw);
-	kfree(t);
+	if (now)
+		free_memory(t);
+}
+
+struct thread *thread_get(tid_t tid)
+{
+	unsigned i = tid & (MAX_THREADS - 1);
+	struct thread *t = NULL;
+
+	if ((tid >> SLOT_BITS) == 0 || (tid & ((1ull << SLOT_BITS) - 1)) >= MAX_THREADS)
+		return NULL;
+	unsigned long flags = spin_lock_irqsave(&slots_lock);
+	if (slots[i] && slots[i]->tid == tid) {
+		t = slots[i];
+		t->refs++;
+	}
+	spin_unlock_irqrestore(&slots_lock, flags);
+	return t;
+}
+
+void thread_put(struct thread *t)
+{
+	unsigned long flags = spin_lock_irqsave(&slots_lock);
+	bool last = --t->refs == 0 && t->unlinked;
+	spin_unlock_irqrestore(&slots_lock, flags);
+	if (last)
+		free_memory(t);
 }
 
 /* The thread with this id, or NULL if the id is stale or was never issued. */

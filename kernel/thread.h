@@ -85,6 +85,8 @@ struct thread {
 	int latched_cpu;		/* ghost: latched on cpu+1, or 0; set under the enclave
 					 * lock and that CPU's rq_lock, cleared under the rq_lock */
 
+	int refs;		/* [slots_lock] thread_get holds */
+	bool unlinked;		/* [slots_lock] its slot is free: memory goes at the last put */
 	bool ends_task;		/* the last thread of its task: waiters wait for its reaping */
 	bool detached;
 	long exit_code;
@@ -125,6 +127,9 @@ unsigned thread_count(void);	/* slots in use (for leak checks) */
 /* The thread with this id, or NULL if the id is stale or was never issued.  The
  * object is not held: the caller must know it cannot be freed meanwhile. */
 struct thread *thread_lookup(tid_t tid);
+/* The same, held: its memory stays until thread_put (it may exit meanwhile). */
+struct thread *thread_get(tid_t tid);
+void thread_put(struct thread *t);
 
 /* Wake the waiters of wq for which match(t, arg) holds, at most n; wq->lock held. */
 int waitq_wake_match_locked(struct waitq *wq, bool (*match)(struct thread *t, void *arg),

@@ -256,7 +256,8 @@ enum ghost_op {
 	GHOST_ENCLAVE_DESTROY,		/* (id) -> 0; its threads go back to native */
 	GHOST_ENCLAVE_LIST,		/* (struct ghost_enclave_info *buf, n) -> count (may
 					 * exceed n: only n are written); no capability */
-	GHOST_ENCLAVE_ADD_THREAD,	/* (id, tid) -> 0; also the enclave's agent may */
+	GHOST_ENCLAVE_ADD_THREAD,	/* (id, tid) -> 0; also the enclave's agent may;
+					 * EPERM for a kernel thread */
 	GHOST_ENCLAVE_REMOVE_THREAD,	/* (id, tid) -> 0; back to native */
 	GHOST_ENCLAVE_DUMP,		/* (id) -> 0: the kernel's view of the enclave, its
 					 * CPUs, queues and threads, on the console */

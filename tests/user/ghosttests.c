@@ -496,6 +496,7 @@ static int c_permissions(void)
 	CHECK(wisp_ghost(GHOST_CONFIG_QUEUE_WAKEUP, 0, 0, 0) == -EINVAL);
 	CHECK(wisp_ghost(12345, 0, 0, 0) == -EINVAL);
 	CHECK(wisp_ghost(GHOST_ENCLAVE_ADD_THREAD, eid, 777, 0) == -ENOENT);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_ADD_THREAD, eid, 0x10000, 0) == -EPERM);	/* main */
 	struct ghost_enclave_info info[4];
 	long n = wisp_ghost(GHOST_ENCLAVE_LIST, (long)info, 4, 0);
 	CHECK(n >= 1);
