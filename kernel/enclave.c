@@ -113,6 +113,11 @@ static struct ghost_thread_status *tsw(struct enclave *e, struct thread *t)
 /* t->lock held. */
 static void thread_status(struct enclave *e, struct thread *t, uint32_t flags, uint64_t now)
 {
+	/* The watchdog's clock: runnable and on no CPU since when. */
+	if ((flags & (GHOST_SW_RUNNABLE | GHOST_SW_ON_CPU)) != GHOST_SW_RUNNABLE)
+		t->ghost_waiting = 0;
+	else if (!t->ghost_waiting)
+		t->ghost_waiting = now ? now : 1;
 	struct ghost_thread_status *w = tsw(e, t);
 	seq_begin(&w->seq);
 	w->flags = flags;
@@ -211,6 +216,97 @@ static void enclave_free(struct enclave *e)
 	kfree(e);
 }
 
+/* The watchdog.  A timer per enclave looks for a runnable thread that has waited
+ * longer than watchdog_ns while one of the enclave's CPUs had nothing native to run;
+ * finding one, it asks the reaper thread to destroy the enclave (which needs a
+ * context that may wait: enclave_put's IPI round).  The reaper sleeps otherwise, so
+ * it never takes a CPU from anyone. */
+static struct waitq reaper_wq;
+
+static void reap_ejected(void *arg)
+{
+	for (;;) {
+		struct enclave *found = NULL;
+		unsigned long flags = spin_lock_irqsave(&reaper_wq.lock);
+		while (!found) {
+			spin_lock(&enclaves_lock);
+			list_for_each(p, &enclaves) {
+				struct enclave *e = list_entry(p, struct enclave, link);
+				if (READ_ONCE(e->eject_reason) && !found) {
+					found = e;
+					e->refs++;
+				}
+			}
+			spin_unlock(&enclaves_lock);
+			if (!found)
+				waitq_wait(&reaper_wq);
+		}
+		spin_unlock_irqrestore(&reaper_wq.lock, flags);
+		printk("wisp: enclave %d: agent task %ld ejected: %s; its %u threads go back to "
+		       "native\n", found->id, found->agent_task ? found->agent_task->id : 0,
+		       found->eject_reason, found->nthreads);
+		enclave_destroy(found);
+		enclave_put(found);
+	}
+}
+
+static bool cpu_free_for_ghosts(unsigned c)
+{
+	return !READ_ONCE(cpus[c].nr_native) && READ_ONCE(cpus[c].curr)->class != &native_class;
+}
+
+static void watchdog_check(struct timer *tm)
+{
+	struct enclave *e = container_of(tm, struct enclave, watchdog);
+	unsigned long flags = spin_lock_irqsave(&e->lock);
+	uint64_t now = clock_ns(), limit = e->watchdog_ns;
+	bool free_cpu = false;
+	for_each_cpu_in(c, &e->cpus)
+		free_cpu |= cpu_free_for_ghosts(c);
+	if (e->dying || !limit) {
+		spin_unlock_irqrestore(&e->lock, flags);
+		return;
+	}
+	if (e->agent_task && free_cpu && !e->eject_reason) {
+		list_for_each(p, &e->threads) {
+			struct thread *t = list_entry(p, struct thread, enclave_link);
+			uint64_t since = READ_ONCE(t->ghost_waiting);
+			if (since && now - since > limit) {
+				e->eject_reason = "watchdog: a runnable thread went unscheduled too long";
+				break;
+			}
+		}
+	}
+	bool eject = e->eject_reason != NULL;
+	if (!eject)
+		timer_arm(&e->watchdog, tm->cpu, now + limit / 4, watchdog_check);
+	spin_unlock_irqrestore(&e->lock, flags);
+	if (eject)
+		waitq_wake_all(&reaper_wq);	/* e stays: only the reaper destroys it */
+}
+
+void enclave_init(void)
+{
+	waitq_init(&reaper_wq, "ghost reaper");
+	struct thread *r = thread_create("ghost-reaper", reap_ejected, NULL);
+	if (!r)
+		panic("enclave: no memory for the reaper thread");
+	thread_detach(r);
+}
+
+int enclave_set_watchdog(struct enclave *e, uint64_t ns)
+{
+	if (ns && (ns < 10000000ull || ns > 3600000000000ull))
+		return -EINVAL;
+	unsigned long flags = spin_lock_irqsave(&e->lock);
+	e->watchdog_ns = ns;
+	if (ns && !e->dying && !e->watchdog.armed)
+		timer_arm(&e->watchdog, (unsigned)cpumask_first(&e->cpus), clock_ns() + ns / 4,
+			  watchdog_check);
+	spin_unlock_irqrestore(&e->lock, flags);
+	return 0;
+}
+
 struct enclave *enclave_create(const cpumask_t *set, int *err)
 {
 	struct enclave *e = kzalloc(sizeof(*e));
@@ -285,6 +381,7 @@ struct enclave *enclave_create(const cpumask_t *set, int *err)
 	/* CPUs busy with native threads now say so at their next switch. */
 	for_each_cpu_in(c, set)
 		sched_set_need_resched(&cpus[c]);
+	enclave_set_watchdog(e, GHOST_WATCHDOG_DEFAULT_NS);
 	return e;
 }
 
@@ -322,6 +419,7 @@ void enclave_put(struct enclave *e)
 	smp_call(&cpus_online, nothing, NULL, true);
 	for (unsigned c = 0; c < MAX_CPUS; c++)
 		timer_cancel(&e->slots[c].timeout);
+	timer_cancel(&e->watchdog);	/* it saw dying: it arms itself no more */
 	enclave_free(e);
 }
 
@@ -468,6 +566,8 @@ void enclave_destroy(struct enclave *e)
 	}
 	e->dying = true;
 	__atomic_store_n(&e->status->hdr.mode, 0, __ATOMIC_RELEASE);	/* agents: it is over */
+	if (e->agent_task)
+		e->agent_task->ghost_enclave = NULL;
 	while (!list_empty(&e->threads))
 		to_native(e, list_entry(e->threads.next, struct thread, enclave_link));
 	for (unsigned c = 0; c < MAX_CPUS; c++)
@@ -907,8 +1007,13 @@ void enclave_task_end(struct task *task)
 	spin_unlock_irqrestore(&enclaves_lock, flags);
 	if (!e)
 		return;
+	flags = spin_lock_irqsave(&e->lock);
+	bool gone = e->dying;	/* destroyed already (ejected, or by the control program) */
+	spin_unlock_irqrestore(&e->lock, flags);
 	int st = task->status;
-	if (st >= WAIT_FAULT_BASE && st < WAIT_FAULT_BASE + 32)
+	if (gone) {
+		/* Nothing to say: whoever destroyed it said why. */
+	} else if (st >= WAIT_FAULT_BASE && st < WAIT_FAULT_BASE + 32)
 		printk("wisp: enclave %d: agent task %ld (%s) killed by a fault (vector %d): "
 		       "its %u threads go back to native\n", e->id, task->id, task->name,
 		       st - WAIT_FAULT_BASE, e->nthreads);

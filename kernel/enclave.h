@@ -72,6 +72,10 @@ struct enclave {
 	int mode;			/* [lock] GHOST_MODE_*, 0 before attach */
 	uint64_t tick_ns;		/* TIMER_TICK period, 0: none */
 	bool idle_poll;			/* idle CPUs poll instead of halting */
+	uint64_t watchdog_ns;		/* [lock] eject the agent after a runnable thread
+					 * waited this long with a CPU free; 0: never */
+	struct timer watchdog;		/* checks every watchdog_ns / 4 */
+	const char *eject_reason;	/* [lock] set by the watchdog for the reaper */
 	uint64_t messages, commits;	/* [a] counters for GHOST_ENCLAVE_LIST */
 	struct agent_slot slots[MAX_CPUS];
 };
@@ -109,6 +113,12 @@ unsigned enclave_count(void);
 void enclave_dump(struct enclave *e);
 /* Fill up to n records; the number of enclaves. */
 unsigned enclave_list(struct ghost_enclave_info *out, unsigned n);
+
+/* At boot: the reaper thread that destroys enclaves the watchdog ejects. */
+void enclave_init(void);
+/* The watchdog: 0 or -EINVAL (below 10 ms, above an hour). */
+int enclave_set_watchdog(struct enclave *e, uint64_t ns);
+#define GHOST_WATCHDOG_DEFAULT_NS	1000000000ull
 
 /* Agents (kernel/ghost_sys.c drives these). */
 int enclave_attach(struct enclave *e, struct task *task, int mode);

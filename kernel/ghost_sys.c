@@ -49,6 +49,15 @@ static int dump(struct enclave *e, long a, long b)
 	return 0;
 }
 
+static bool may_populate(struct enclave *e);
+
+static int watchdog(struct enclave *e, long ns, long b)
+{
+	if (!may_populate(e))
+		return -EPERM;
+	return ns < 0 ? -EINVAL : enclave_set_watchdog(e, (uint64_t)ns);
+}
+
 static int destroy(struct enclave *e, long a, long b)
 {
 	enclave_destroy(e);
@@ -210,6 +219,8 @@ long sys_ghost(long op, long a, long b, long c, long d, long f)
 		return has(CAP_ENCLAVE) ? enclave_create_op((uint64_t)a) : -EPERM;
 	case GHOST_ENCLAVE_DESTROY:
 		return has(CAP_ENCLAVE) ? with_enclave(a, destroy, 0, 0) : -EPERM;
+	case GHOST_ENCLAVE_WATCHDOG:
+		return with_enclave(a, watchdog, b, 0);
 	case GHOST_ENCLAVE_DUMP:
 		return has(CAP_ENCLAVE) ? with_enclave(a, dump, 0, 0) : -EPERM;
 	case GHOST_ENCLAVE_LIST:

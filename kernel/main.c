@@ -1,6 +1,7 @@
 /* kernel/main.c: the boot CPU's path from the boot loader to a running kernel.
  * Read it as a table of contents: one step per line, in the order they must happen. */
 #include <kernel/args.h>
+#include <kernel/enclave.h>
 #include <kernel/bootinfo.h>
 #include <kernel/cpu.h>
 #include <kernel/futex.h>
@@ -70,6 +71,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	futex_init();
 	arch_smp_init(&boot_info);
 	topology_init();
+	enclave_init();
 	printk("wisp: %u cpus online\n", ncpus);
 	printk("wisp: ready\n");
 

@@ -261,6 +261,11 @@ enum ghost_op {
 	GHOST_ENCLAVE_REMOVE_THREAD,	/* (id, tid) -> 0; back to native */
 	GHOST_ENCLAVE_DUMP,		/* (id) -> 0: the kernel's view of the enclave, its
 					 * CPUs, queues and threads, on the console */
+	GHOST_ENCLAVE_WATCHDOG,		/* (id, ns) -> 0: if a runnable thread waits longer
+					 * than ns while an enclave CPU has no native work,
+					 * the agent is ejected (the enclave destroyed, its
+					 * threads native).  Default 1 s; 0 disables; 10 ms to
+					 * an hour.  Also the enclave's agent may */
 	/* Agents, CAP_AGENT. */
 	GHOST_ATTACH = 16,		/* (id, mode, struct ghost_attach *out) -> 0: maps the
 					 * areas into this task; EBUSY: it has an agent */

@@ -650,6 +650,35 @@ static int crashing_agent(int enclave)
 	return 2;
 }
 
+/* An agent that attaches and then never schedules anything: the watchdog ejects it,
+ * and the workload runs to its end in the native class. */
+static int c_watchdog(void)
+{
+	char cmd[96];
+	int status;
+	CHECK(wisp_ghost(GHOST_ENCLAVE_WATCHDOG, eid, 1000, 0) == -EINVAL);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_WATCHDOG, eid, 200000000, 0) == 0);
+	snprintf(cmd, sizeof(cmd), "ghosttests lazy_agent %d", eid);
+	long a = wisp_spawn_caps(cmd, CAP_AGENT);
+	long w = wisp_spawn_enclave("workload 100 8 4", 0, eid);
+	CHECK(a > 0 && w > 0);
+	CHECK(wisp_wait(w, &status) == w && status == 0);
+	CHECK(wisp_wait(a, &status) == a && status == 0);	/* it saw its enclave go */
+	struct ghost_enclave_info info;
+	CHECK(wisp_ghost(GHOST_ENCLAVE_LIST, (long)&info, 1, 0) == 0);
+	return 0;
+}
+
+static int lazy_agent(int enclave)
+{
+	if (wisp_ghost(GHOST_ATTACH, enclave, GHOST_MODE_PERCPU, (long)&at) ||
+	    wisp_ghost(GHOST_AGENT_INIT, AGENT_CPU, 0, 0))
+		return 1;
+	while (wisp_ghost(GHOST_WAIT, 0, 0, 0) == 0)
+		drain(at.default_queue);	/* reads everything, decides nothing */
+	return at.status->hdr.mode == 0 ? 0 : 1;
+}
+
 /* Children. */
 static int child_main(const char *script)
 {
@@ -697,6 +726,7 @@ static const struct {
 	{ "fifo_central_1000", c_fifo_central_1000, false },
 	{ "central_handoff", c_central_handoff, false },
 	{ "agent_crash", c_agent_crash, false },
+	{ "watchdog", c_watchdog, false },
 };
 
 static const struct {
@@ -726,6 +756,9 @@ static int run_case(int i)
 	if (!cases[i].agent)
 		return cases[i].fn();
 	CHECK(wisp_ghost(GHOST_ATTACH, eid, GHOST_MODE_PERCPU, (long)&at) == 0);
+	/* These cases hold runnable threads unscheduled on purpose, as long as a slow
+	 * emulator makes them: no watchdog (ghost.watchdog tests it). */
+	CHECK(wisp_ghost(GHOST_ENCLAVE_WATCHDOG, eid, 0, 0) == 0);
 	st = at.status;
 	ag = at.agent;
 	CHECK(st->hdr.magic == GHOST_STATUS_MAGIC && st->hdr.version == GHOST_ABI_VERSION);
@@ -749,6 +782,8 @@ int main(int argc, char **argv)
 		return child_main(argv[2]);
 	if (argc > 2 && !strcmp(argv[1], "crashing_agent"))
 		return crashing_agent(atoi(argv[2]));
+	if (argc > 2 && !strcmp(argv[1], "lazy_agent"))
+		return lazy_agent(atoi(argv[2]));
 	if (argc > 1) {
 		for (int i = 0; i < n; i++)
 			if (!strcmp(argv[1], cases[i].name))
