@@ -55,7 +55,6 @@ struct cpu {
 	/* Timers (kernel/timer.c). */
 	struct spinlock timer_lock;
 	struct list timers;		/* [l timer_lock] armed, by deadline */
-	struct timer *timer_running;	/* [a] whose callback runs now (timer_cancel waits) */
 	uint64_t timer_irqs;		/* timer interrupts taken */
 
 	/* Cross-CPU calls (kernel/smp.c). */

@@ -242,9 +242,13 @@ static void reap_ejected(void *arg)
 				waitq_wait(&reaper_wq);
 		}
 		spin_unlock_irqrestore(&reaper_wq.lock, flags);
-		printk("wisp: enclave %d: agent task %ld ejected: %s; its %u threads go back to "
-		       "native\n", found->id, found->agent_task ? found->agent_task->id : 0,
-		       found->eject_reason, found->nthreads);
+		flags = spin_lock_irqsave(&found->lock);
+		long agent = found->agent_task ? found->agent_task->id : 0;
+		unsigned n = found->nthreads;
+		spin_unlock_irqrestore(&found->lock, flags);
+		printk("wisp: enclave %d: agent task %ld ejected: %s (thread %#lx, %lu ms); its "
+		       "%u threads go back to native\n", found->id, agent, found->eject_reason,
+		       found->eject_tid, (unsigned long)(found->eject_wait_ns / 1000000), n);
 		enclave_destroy(found);
 		enclave_put(found);
 	}
@@ -273,6 +277,8 @@ static void watchdog_check(struct timer *tm)
 			uint64_t since = READ_ONCE(t->ghost_waiting);
 			if (since && now - since > limit) {
 				e->eject_reason = "watchdog: a runnable thread went unscheduled too long";
+				e->eject_tid = t->tid;
+				e->eject_wait_ns = now - since;
 				break;
 			}
 		}
@@ -437,7 +443,8 @@ unsigned enclave_list(struct ghost_enclave_info *out, unsigned n)
 	unsigned long flags = spin_lock_irqsave(&enclaves_lock);
 	list_for_each(p, &enclaves) {
 		struct enclave *e = list_entry(p, struct enclave, link);
-		if (i < n)
+		if (i < n) {
+			spin_lock(&e->lock);	/* the agent task stays while we read it */
 			out[i] = (struct ghost_enclave_info){
 				.id = (uint32_t)e->id, .mode = (uint32_t)e->mode,
 				.cpus = e->status->hdr.cpus, .nthreads = e->nthreads,
@@ -448,6 +455,8 @@ unsigned enclave_list(struct ghost_enclave_info *out, unsigned n)
 				.messages = READ_ONCE(e->messages),
 				.commits = READ_ONCE(e->commits),
 			};
+			spin_unlock(&e->lock);
+		}
 		i++;
 	}
 	spin_unlock_irqrestore(&enclaves_lock, flags);
@@ -572,8 +581,6 @@ void enclave_destroy(struct enclave *e)
 		to_native(e, list_entry(e->threads.next, struct thread, enclave_link));
 	for (unsigned c = 0; c < MAX_CPUS; c++)
 		agent_to_native(e, c);
-	if (e->agent_task)
-		e->agent_task->ghost_enclave = NULL;
 	e->agent_task = NULL;
 	spin_unlock_irqrestore(&e->lock, flags);
 
@@ -819,6 +826,18 @@ struct enclave *enclave_of_agent_task(struct task *task)
 	return READ_ONCE(task->ghost_enclave);
 }
 
+/* Destroy clears task->ghost_enclave before it unlinks the enclave, under the
+ * enclaves_lock held here: one still set here names an enclave not yet freed. */
+struct enclave *enclave_get_of_agent(struct task *task)
+{
+	unsigned long flags = spin_lock_irqsave(&enclaves_lock);
+	struct enclave *e = task->ghost_enclave;
+	if (e)
+		e->refs++;
+	spin_unlock_irqrestore(&enclaves_lock, flags);
+	return e;
+}
+
 int enclave_agent_init(struct enclave *e, struct thread *t, unsigned cpu)
 {
 	if (cpu >= MAX_CPUS || !cpumask_test(&e->cpus, cpu))
@@ -997,17 +1016,10 @@ int enclave_config_wakeup(struct enclave *e, int qid, int cpu)
 
 void enclave_task_end(struct task *task)
 {
-	struct enclave *e = READ_ONCE(task->ghost_enclave);
+	struct enclave *e = READ_ONCE(task->ghost_enclave) ? enclave_get_of_agent(task) : NULL;
 	if (!e)
 		return;
-	unsigned long flags = spin_lock_irqsave(&enclaves_lock);
-	e = task->ghost_enclave;
-	if (e)
-		e->refs++;
-	spin_unlock_irqrestore(&enclaves_lock, flags);
-	if (!e)
-		return;
-	flags = spin_lock_irqsave(&e->lock);
+	unsigned long flags = spin_lock_irqsave(&e->lock);
 	bool gone = e->dying;	/* destroyed already (ejected, or by the control program) */
 	spin_unlock_irqrestore(&e->lock, flags);
 	int st = task->status;

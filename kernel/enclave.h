@@ -76,6 +76,7 @@ struct enclave {
 					 * waited this long with a CPU free; 0: never */
 	struct timer watchdog;		/* checks every watchdog_ns / 4 */
 	const char *eject_reason;	/* [lock] set by the watchdog for the reaper */
+	uint64_t eject_tid, eject_wait_ns;	/* [lock] the thread that waited, how long */
 	uint64_t messages, commits;	/* [a] counters for GHOST_ENCLAVE_LIST */
 	struct agent_slot slots[MAX_CPUS];
 };
@@ -118,7 +119,7 @@ unsigned enclave_list(struct ghost_enclave_info *out, unsigned n);
 void enclave_init(void);
 /* The watchdog: 0 or -EINVAL (below 10 ms, above an hour). */
 int enclave_set_watchdog(struct enclave *e, uint64_t ns);
-#define GHOST_WATCHDOG_DEFAULT_NS	1000000000ull
+#define GHOST_WATCHDOG_DEFAULT_NS	5000000000ull	/* docs/TRICKS.md: why 5 s */
 
 /* Agents (kernel/ghost_sys.c drives these). */
 int enclave_attach(struct enclave *e, struct task *task, int mode);
@@ -130,8 +131,10 @@ int enclave_queue_create(struct enclave *e, uint32_t nslots, uintptr_t *uaddr);
 int enclave_queue_destroy(struct enclave *e, int qid);
 int enclave_associate(struct enclave *e, uint64_t tid, int qid);
 int enclave_config_wakeup(struct enclave *e, int qid, int cpu);
-/* The enclave task is the agent of, or NULL. */
+/* The enclave task is the agent of, or NULL: only to compare, never to use. */
 struct enclave *enclave_of_agent_task(struct task *task);
+/* The same, held (enclave_put). */
+struct enclave *enclave_get_of_agent(struct task *task);
 /* The task's last thread is leaving: an enclave it is the agent of is destroyed. */
 void enclave_task_end(struct task *task);
 

@@ -128,8 +128,7 @@ static int attach(struct enclave *e, long mode, long uout)
 /* The enclave this agent task is attached to, held; NULL if none. */
 static struct enclave *mine(void)
 {
-	struct enclave *e = enclave_of_agent_task(task_current());
-	return e ? enclave_get(e->id) : NULL;
+	return enclave_get_of_agent(task_current());
 }
 
 static long agent_op(long op, long a, long b, long c)

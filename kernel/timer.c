@@ -70,11 +70,12 @@ bool timer_cancel(struct timer *t)
 		t->armed = false;
 	}
 	spin_unlock_irqrestore(&c->timer_lock, flags);
-	/* Its callback may be running right now on its CPU (taken off the list, not yet
-	 * returned): wait for it, so the caller may free what the callback touches.
-	 * Not on that CPU itself, where we interrupted or are the callback. */
+	/* Its callback may be running right now on its CPU, or be waiting its turn in
+	 * the batch taken off the list: wait for it, so the caller may free what the
+	 * callback touches.  Not on that CPU itself, where we interrupted or are the
+	 * batch. */
 	if (!was && c != this_cpu())
-		while (__atomic_load_n(&c->timer_running, __ATOMIC_ACQUIRE) == t)
+		while (__atomic_load_n(&t->firing, __ATOMIC_ACQUIRE))
 			arch_cpu_relax();
 	/* The hardware may still fire for it; the interrupt then finds nothing due. */
 	return was;
@@ -98,16 +99,18 @@ void timer_interrupt(void)
 		while (n < BATCH && (t = first(c)) && t->deadline <= now) {
 			list_remove(&t->link);
 			t->armed = false;
+			__atomic_store_n(&t->firing, 1, __ATOMIC_RELAXED);
 			due[n++] = t;
 		}
 		t = first(c);
 		arch_timer_program(t ? t->deadline : 0);
 		spin_unlock(&c->timer_lock);
 
+		/* After firing drops to 0 the owner may free the timer: nothing of it is
+		 * touched after (and no callback may free its own timer). */
 		for (int i = 0; i < n; i++) {
-			__atomic_store_n(&c->timer_running, due[i], __ATOMIC_RELEASE);
 			due[i]->fn(due[i]);
-			__atomic_store_n(&c->timer_running, NULL, __ATOMIC_RELEASE);
+			__atomic_store_n(&due[i]->firing, 0, __ATOMIC_RELEASE);
 		}
 		if (n < BATCH)
 			return;

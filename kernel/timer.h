@@ -15,6 +15,7 @@ struct timer {
 	void (*fn)(struct timer *t);
 	unsigned cpu;
 	bool armed;
+	int firing;			/* [a] taken off the list to fire, not yet returned */
 };
 
 uint64_t clock_ns(void);
