@@ -274,8 +274,10 @@ static void watchdog_check(struct timer *tm)
 	if (e->agent_task && free_cpu && !e->eject_reason) {
 		list_for_each(p, &e->threads) {
 			struct thread *t = list_entry(p, struct thread, enclave_link);
+			/* since may be a hair later than now: it was read on another CPU's
+			 * clock after ours was, and unsigned now - since would be huge. */
 			uint64_t since = READ_ONCE(t->ghost_waiting);
-			if (since && now - since > limit) {
+			if (since && now > since && now - since > limit) {
 				e->eject_reason = "watchdog: a runnable thread went unscheduled too long";
 				e->eject_tid = t->tid;
 				e->eject_wait_ns = now - since;
@@ -306,9 +308,13 @@ int enclave_set_watchdog(struct enclave *e, uint64_t ns)
 		return -EINVAL;
 	unsigned long flags = spin_lock_irqsave(&e->lock);
 	e->watchdog_ns = ns;
-	if (ns && !e->dying && !e->watchdog.armed)
-		timer_arm(&e->watchdog, (unsigned)cpumask_first(&e->cpus), clock_ns() + ns / 4,
-			  watchdog_check);
+	spin_unlock_irqrestore(&e->lock, flags);
+	/* Checked every ns / 4 from now on, not at the old period's next check. */
+	timer_cancel(&e->watchdog);
+	flags = spin_lock_irqsave(&e->lock);
+	if (e->watchdog_ns && !e->dying && !e->watchdog.armed)
+		timer_arm(&e->watchdog, (unsigned)cpumask_first(&e->cpus),
+			  clock_ns() + e->watchdog_ns / 4, watchdog_check);
 	spin_unlock_irqrestore(&e->lock, flags);
 	return 0;
 }
