@@ -119,7 +119,7 @@ unsigned enclave_list(struct ghost_enclave_info *out, unsigned n);
 void enclave_init(void);
 /* The watchdog: 0 or -EINVAL (below 10 ms, above an hour). */
 int enclave_set_watchdog(struct enclave *e, uint64_t ns);
-#define GHOST_WATCHDOG_DEFAULT_NS	5000000000ull	/* docs/TRICKS.md: why 5 s */
+#define GHOST_WATCHDOG_DEFAULT_NS	1000000000ull	/* docs/TRICKS.md: why 1 s */
 
 /* Agents (kernel/ghost_sys.c drives these). */
 int enclave_attach(struct enclave *e, struct task *task, int mode);

@@ -264,7 +264,7 @@ enum ghost_op {
 	GHOST_ENCLAVE_WATCHDOG,		/* (id, ns) -> 0: if a runnable thread waits longer
 					 * than ns while an enclave CPU has no native work,
 					 * the agent is ejected (the enclave destroyed, its
-					 * threads native).  Default 5 s; 0 disables; 10 ms to
+					 * threads native).  Default 1 s; 0 disables; 10 ms to
 					 * an hour.  Also the enclave's agent may */
 	/* Agents, CAP_AGENT. */
 	GHOST_ATTACH = 16,		/* (id, mode, struct ghost_attach *out) -> 0: maps the
