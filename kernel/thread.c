@@ -92,7 +92,9 @@ static void free_thread(struct thread *t)
 		free_memory(t);
 }
 
-struct thread *thread_get(tid_t tid)
+/* The thread with this id, or NULL if the id is stale or was never issued; held
+ * (thread_put) if hold. */
+static struct thread *find(tid_t tid, bool hold)
 {
 	unsigned i = tid & (MAX_THREADS - 1);
 	struct thread *t = NULL;
@@ -102,10 +104,15 @@ struct thread *thread_get(tid_t tid)
 	unsigned long flags = spin_lock_irqsave(&slots_lock);
 	if (slots[i] && slots[i]->tid == tid) {
 		t = slots[i];
-		t->refs++;
+		t->refs += hold;
 	}
 	spin_unlock_irqrestore(&slots_lock, flags);
 	return t;
+}
+
+struct thread *thread_get(tid_t tid)
+{
+	return find(tid, true);
 }
 
 void thread_put(struct thread *t)
@@ -117,19 +124,9 @@ void thread_put(struct thread *t)
 		free_memory(t);
 }
 
-/* The thread with this id, or NULL if the id is stale or was never issued. */
 struct thread *thread_lookup(tid_t tid)
 {
-	unsigned i = tid & (MAX_THREADS - 1);
-	struct thread *t = NULL;
-
-	if ((tid >> SLOT_BITS) == 0 || (tid & ((1ull << SLOT_BITS) - 1)) >= MAX_THREADS)
-		return NULL;
-	unsigned long flags = spin_lock_irqsave(&slots_lock);
-	if (slots[i] && slots[i]->tid == tid)
-		t = slots[i];
-	spin_unlock_irqrestore(&slots_lock, flags);
-	return t;
+	return find(tid, false);
 }
 
 /* A dead thread has left its CPU (called from the next thread there): free its

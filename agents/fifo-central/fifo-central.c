@@ -36,10 +36,8 @@
 #define RETRY_NS	20000	/* CPU_BUSY, or a thread still leaving a CPU: try again */
 
 static struct ghost_agent agent;
-static uint64_t exit_after;		/* deaths to exit after, 0: never */
 static uint64_t per_cpu[GHOST_MAX_CPUS];	/* atomic: decisions per CPU */
-static uint64_t deaths, decisions;	/* atomic */
-static bool done;			/* atomic */
+static uint64_t decisions;	/* atomic */
 static uint64_t retry_at;		/* atomic: step at this time without messages, 0: no */
 
 /* Whoever acts as the global agent holds global_lock for a step. */
@@ -48,26 +46,6 @@ static struct ga_table *tab;			/* [global_lock] */
 static struct ga_fifo rq;			/* [global_lock] */
 static uint64_t running[GHOST_MAX_CPUS];	/* [global_lock] tid sent there, 0: free */
 static uint64_t overflow_seen;			/* [global_lock] */
-
-static bool is_done(void)
-{
-	return __atomic_load_n(&done, __ATOMIC_ACQUIRE);
-}
-
-/* Stop every agent: each sees done at its next wakeup, which the ping brings. */
-static void finish(int self)
-{
-	__atomic_store_n(&done, true, __ATOMIC_RELEASE);
-	ga_for_each_cpu(cpu, &agent)
-		if (cpu != self)
-			ga_ping(cpu);
-}
-
-static void count_deaths(int self, uint64_t n)
-{
-	if (n && __atomic_add_fetch(&deaths, n, __ATOMIC_ACQ_REL) >= exit_after && exit_after)
-		finish(self);
-}
 
 static void retry(uint64_t delay_ns)
 {
@@ -200,7 +178,7 @@ static void global_step(int self)
 		resync();
 	while (n-- && ga_pop(agent.default_queue, &m))	/* bounded: decide now and then */
 		handle(&m);
-	count_deaths(self, tab->deaths - before);
+	ga_count_deaths(&agent, self, tab->deaths - before);
 	fill_cpus(self, aseq);
 }
 
@@ -215,13 +193,13 @@ static bool work_waiting(void)
 static void be_global(int self)
 {
 	retry(0);			/* look at everything once on taking over */
-	while (!is_done() && ga_global_cpu(&agent) == self && ga_enclave_alive(&agent)) {
+	while (!ga_done(&agent) && ga_global_cpu(&agent) == self && ga_enclave_alive(&agent)) {
 		if (!work_waiting()) {
 			__builtin_ia32_pause();
 			continue;
 		}
 		wisp_mutex_lock(&global_lock);
-		if (!is_done() && ga_global_cpu(&agent) == self)
+		if (!ga_done(&agent) && ga_global_cpu(&agent) == self)
 			global_step(self);
 		wisp_mutex_unlock(&global_lock);
 	}
@@ -234,7 +212,7 @@ static void central_agent(struct ghost_agent *a, int self, void *arg)
 
 	if (self == ga_cpu_next(a, -1))
 		err = ga_config_wakeup(a->default_queue_id, -1);	/* the global agent polls */
-	while (!err && !is_done()) {
+	while (!err && !ga_done(&agent)) {
 		op = "GHOST_WAIT";
 		if (ga_global_cpu(a) == self && ga_enclave_alive(a))
 			be_global(self);
@@ -242,18 +220,19 @@ static void central_agent(struct ghost_agent *a, int self, void *arg)
 			err = ga_wait(0);
 	}
 	if (err < 0 && !ga_enclave_alive(a)) {
-		finish(self);	/* the enclave was destroyed: the policy ends */
+		ga_finish(&agent, self);	/* the enclave was destroyed: the policy ends */
 		err = 0;
 	}
 	if (err < 0) {
 		fprintf(stderr, "fifo-central: CPU %d: %s failed: %s\n", self, op, strerror(-err));
-		finish(self);
+		ga_finish(&agent, self);
 	}
 }
 
 int main(int argc, char **argv)
 {
 	int id, err;
+	uint64_t exit_after;
 
 	if (ga_parse_args(argc, argv, &id, &exit_after) < 0)
 		return 2;
@@ -263,6 +242,7 @@ int main(int argc, char **argv)
 			strerror(-err));
 		return 1;
 	}
+	agent.exit_after = exit_after;
 	if (agent.ncpus < 2)
 		fprintf(stderr, "fifo-central: enclave %d has one CPU, which the global agent "
 			"takes: nothing will run (give it two or more)\n", id);
@@ -278,7 +258,7 @@ int main(int argc, char **argv)
 	}
 	ga_join_agents(&agent);
 	printf("fifo-central: scheduled %llu decisions, %llu threads done; per CPU:",
-	       (unsigned long long)decisions, (unsigned long long)deaths);
+	       (unsigned long long)decisions, (unsigned long long)agent.deaths);
 	int unused = 0;
 	ga_for_each_cpu(cpu, &agent) {
 		printf(" %d:%llu", cpu, (unsigned long long)per_cpu[cpu]);

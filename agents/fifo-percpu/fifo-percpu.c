@@ -60,30 +60,8 @@ static struct owner {
 	uint64_t tid;
 	int cpu;
 } *owner;				/* [GHOST_MAX_THREADS] who a dealt thread went to */
-static uint64_t exit_after;		/* deaths to exit after, 0: never */
 static uint64_t per_cpu[GHOST_MAX_CPUS];	/* atomic: decisions per CPU */
-static uint64_t deaths, decisions;	/* atomic, all agents together */
-static bool done;			/* atomic */
-
-static bool is_done(void)
-{
-	return __atomic_load_n(&done, __ATOMIC_ACQUIRE);
-}
-
-/* Stop every agent: each sees done at its next wakeup, which the ping brings. */
-static void finish(int self)
-{
-	__atomic_store_n(&done, true, __ATOMIC_RELEASE);
-	ga_for_each_cpu(cpu, &agent)
-		if (cpu != self)
-			ga_ping(cpu);
-}
-
-static void count_deaths(int self, uint64_t n)
-{
-	if (n && __atomic_add_fetch(&deaths, n, __ATOMIC_ACQ_REL) >= exit_after && exit_after)
-		finish(self);
-}
+static uint64_t decisions;	/* atomic, all agents together */
 
 /* The agent whose queue tid's messages go to: the one it was dealt to, or ours. */
 static int owner_of(uint64_t tid)
@@ -222,7 +200,7 @@ static void run(struct pcpu *p, int self, struct ga_thread *t, uint32_t aseq)
 	if (n < 0) {
 		fprintf(stderr, "fifo-percpu: CPU %d: GHOST_COMMIT failed: %s\n", self,
 			strerror((int)-n));
-		finish(self);
+		ga_finish(&agent, self);
 		return;
 	}
 	switch (ga_txn_state(&agent, self)) {
@@ -277,14 +255,14 @@ static void percpu_agent(struct ghost_agent *a, int self, void *arg)
 	int err;
 
 	setup(p, self);
-	while (!is_done()) {
+	while (!ga_done(&agent)) {
 		uint32_t aseq = ga_aseq(a, self);	/* before reading what it covers */
 		uint64_t before = p->tab->deaths;
 		struct ga_thread *t;
 
 		drain(p, self);
-		count_deaths(self, p->tab->deaths - before);
-		if (is_done())
+		ga_count_deaths(&agent, self, p->tab->deaths - before);
+		if (ga_done(&agent))
 			break;
 		t = cpu_taken(p) ? NULL : ga_fifo_pop(&p->rq);
 		if (t) {
@@ -293,7 +271,7 @@ static void percpu_agent(struct ghost_agent *a, int self, void *arg)
 			if (ga_enclave_alive(&agent))	/* else: destroyed, the policy ends */
 				fprintf(stderr, "fifo-percpu: CPU %d: GHOST_WAIT failed: %s\n",
 					self, strerror(-err));
-			finish(self);
+			ga_finish(&agent, self);
 		}
 	}
 }
@@ -301,6 +279,7 @@ static void percpu_agent(struct ghost_agent *a, int self, void *arg)
 int main(int argc, char **argv)
 {
 	int id, err;
+	uint64_t exit_after;
 
 	if (ga_parse_args(argc, argv, &id, &exit_after) < 0)
 		return 2;
@@ -310,6 +289,7 @@ int main(int argc, char **argv)
 			strerror(-err));
 		return 1;
 	}
+	agent.exit_after = exit_after;
 	first_cpu = ga_cpu_next(&agent, -1);
 	pcpus = calloc(GHOST_MAX_CPUS, sizeof(*pcpus));
 	owner = calloc(GHOST_MAX_THREADS, sizeof(*owner));
@@ -330,7 +310,7 @@ int main(int argc, char **argv)
 	}
 	ga_join_agents(&agent);
 	printf("fifo-percpu: scheduled %llu decisions, %llu threads done; per CPU:",
-	       (unsigned long long)decisions, (unsigned long long)deaths);
+	       (unsigned long long)decisions, (unsigned long long)agent.deaths);
 	int unused = 0;
 	ga_for_each_cpu(cpu, &agent) {
 		printf(" %d:%llu", cpu, (unsigned long long)per_cpu[cpu]);

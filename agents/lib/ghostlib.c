@@ -256,6 +256,26 @@ bool ga_cpu_available(const struct ghost_agent *a, int cpu)
 	return f & GHOST_CPU_AVAILABLE;
 }
 
+bool ga_done(const struct ghost_agent *a)
+{
+	return __atomic_load_n(&a->done, __ATOMIC_ACQUIRE);
+}
+
+void ga_finish(struct ghost_agent *a, int self)
+{
+	__atomic_store_n(&a->done, true, __ATOMIC_RELEASE);
+	ga_for_each_cpu(cpu, a)
+		if (cpu != self)
+			ga_ping(cpu);
+}
+
+void ga_count_deaths(struct ghost_agent *a, int self, uint64_t n)
+{
+	if (n && __atomic_add_fetch(&a->deaths, n, __ATOMIC_ACQ_REL) >= a->exit_after &&
+	    a->exit_after)
+		ga_finish(a, self);
+}
+
 bool ga_enclave_alive(const struct ghost_agent *a)
 {
 	return __atomic_load_n(&a->status->hdr.mode, __ATOMIC_ACQUIRE) != 0;

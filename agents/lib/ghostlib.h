@@ -39,6 +39,10 @@ struct ghost_agent {
 	wisp_thread_t threads[GHOST_MAX_CPUS];
 	struct ga_start start[GHOST_MAX_CPUS];
 	int nthreads;
+	/* Stopping (ga_finish, ga_count_deaths): set exit_after after ga_attach. */
+	uint64_t exit_after;			/* deaths to stop after, 0: never */
+	uint64_t deaths;			/* atomic, every agent thread together */
+	bool done;				/* atomic */
 };
 
 /* Attach this task to enclave_id as its agent in mode (GHOST_MODE_*): maps the status
@@ -97,6 +101,12 @@ uint32_t ga_aseq(const struct ghost_agent *a, int cpu);
 bool ga_cpu_available(const struct ghost_agent *a, int cpu);
 /* CENTRAL: the CPU whose agent is the global one now (acquire). */
 int ga_global_cpu(const struct ghost_agent *a);
+/* Stopping every agent thread of the task: ga_finish sets done and pings the other
+ * CPUs' agents so each sees it at its next wakeup; ga_count_deaths adds n thread
+ * deaths and finishes once exit_after of them have been seen. */
+bool ga_done(const struct ghost_agent *a);
+void ga_finish(struct ghost_agent *a, int self);
+void ga_count_deaths(struct ghost_agent *a, int self, uint64_t n);
 /* False once the enclave is destroyed (the kernel clears its mode). */
 bool ga_enclave_alive(const struct ghost_agent *a);
 
