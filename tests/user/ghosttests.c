@@ -151,20 +151,28 @@ static int expect(struct ghost_queue *q, uint64_t tid, int type, uint32_t tseq)
 	return 0;
 }
 
-/* A native thread pinned to one CPU, spinning for a while. */
+/* A native thread pinned to one CPU, spinning until told to stop (or WAIT_NS
+ * passes, so a failed case cannot hang the suite). A fixed spin time would race
+ * the test: under a slow emulator it can end before the test has looked. */
 struct native_arg {
 	int cpu;
-	uint64_t ns;
+	volatile int stop;
 };
 
 static void *native_spin(void *p)
 {
 	struct native_arg *a = p;
 	wisp_set_affinity(0, 1ull << a->cpu);
-	uint64_t end = wisp_clock_ns() + a->ns;
-	while (wisp_clock_ns() < end)
+	uint64_t end = wisp_clock_ns() + WAIT_NS;
+	while (!a->stop && wisp_clock_ns() < end)
 		;
 	return NULL;
+}
+
+static int native_stop(wisp_thread_t t, struct native_arg *a)
+{
+	a->stop = 1;
+	return wisp_thread_join(t, NULL);
 }
 
 /* Cases: each runs on the agent thread of CPU 1. */
@@ -203,7 +211,7 @@ static int c_preempt_native(void)
 	while (!(status_of(tid).flags & GHOST_SW_ON_CPU) && wisp_clock_ns() < end)
 		wisp_sleep_ns(100000);
 	CHECK(status_of(tid).flags & GHOST_SW_ON_CPU);
-	struct native_arg na = { 3, 50000000 };
+	struct native_arg na = { 3, 0 };
 	wisp_thread_t nt;
 	CHECK(wisp_thread_create(&nt, native_spin, &na) == 0);
 	struct ghost_msg m;
@@ -214,7 +222,7 @@ static int c_preempt_native(void)
 	}
 	CHECK(taken && preempted);
 	CHECK(run_on(3, tid) == GHOST_TXN_CPU_BUSY);
-	CHECK(wisp_thread_join(nt, NULL) == 0);
+	CHECK(native_stop(nt, &na) == 0);
 	bool available = false;
 	while (!available && next(at.default_queue, &m, true))
 		available = m.type == GHOST_MSG_CPU_AVAILABLE && m.cpu == 3;
@@ -339,7 +347,7 @@ static int c_txn_failures(void)
 	CHECK(commit(1ull << 2, 0) == 0 && ag->txn[2].state == GHOST_TXN_INVALID_FLAGS);
 	CHECK(commit(1ull << 2, 1u << 9) == -EINVAL);
 	/* The agent's own CPU, and a CPU a native thread holds. */
-	struct native_arg na = { 3, 30000000 };
+	struct native_arg na = { 3, 0 };
 	wisp_thread_t nt;
 	CHECK(wisp_thread_create(&nt, native_spin, &na) == 0);
 	uint64_t end = wisp_clock_ns() + WAIT_NS;
@@ -347,7 +355,7 @@ static int c_txn_failures(void)
 		wisp_sleep_ns(100000);
 	txn(3, tid, 1, 0);
 	CHECK(commit(1ull << 3, 0) == 0 && ag->txn[3].state == GHOST_TXN_CPU_BUSY);
-	CHECK(wisp_thread_join(nt, NULL) == 0);
+	CHECK(native_stop(nt, &na) == 0);
 	drain(at.default_queue);	/* CPU_TAKEN and CPU_AVAILABLE */
 	CHECK(!unchanged(tid, 1));
 	/* Not runnable: it runs elsewhere (latched already). */
@@ -594,11 +602,14 @@ static int c_central_handoff(void)
 		wisp_sleep_ns(1000000);
 	CHECK(info.id == (uint32_t)eid && info.mode == GHOST_MODE_CENTRAL && info.agents == 3);
 	uint32_t gen = info.global_gen;
-	struct native_arg na = { (int)info.global_cpu, 100000000 };
+	struct native_arg na = { (int)info.global_cpu, 0 };
 	wisp_thread_t nt;
 	CHECK(wisp_thread_create(&nt, native_spin, &na) == 0);
-	CHECK(wisp_thread_join(nt, NULL) == 0);
-	CHECK(wisp_ghost(GHOST_ENCLAVE_LIST, (long)&info, 1, 0) == 1);
+	end = wisp_clock_ns() + WAIT_NS;
+	while (wisp_ghost(GHOST_ENCLAVE_LIST, (long)&info, 1, 0) == 1 && info.global_gen == gen &&
+	       wisp_clock_ns() < end)
+		wisp_sleep_ns(1000000);
+	CHECK(native_stop(nt, &na) == 0);
 	CHECK(info.global_gen > gen);	/* another agent took over */
 	watch(a, w);
 	CHECK(wisp_wait(w, &status) == w && status == 0);
