@@ -9,10 +9,24 @@
  *	agent NAME PROGRAM ARGS	start PROGRAM with the enclave's id as its first argument
  *	run NAME PROGRAM ARGS	start PROGRAM with every thread born in enclave NAME
  *				(NAME "native": an ordinary program)
- *	monitor MS		while the runs last, a line of counters per enclave every MS
+ *	watchdog NAME MS	the enclave's watchdog timeout (0: off; default 1000)
+ *	monitor MS		a line of counters per enclave every MS, during
+ *				`sleep` and after the last command while runs last
+ *	sleep MS		wait; the runs go on (what follows happens at run time)
+ *	upgrade NAME PROGRAM ARGS   live upgrade: PROGRAM takes over the enclave from
+ *				its agent (started `PROGRAM ID upgrade ARGS`); the
+ *				threads stay in the enclave; an old agent that has not
+ *				stepped down after UPGRADE_WAIT is killed
+ *	recreate NAME PROGRAM ARGS  the other path: destroy the enclave (threads go
+ *				native), make it again over the same CPUs with PROGRAM
+ *				as agent, and move the enclave's `run` programs back
+ *	destroy NAME		destroy the enclave now; its threads go native
  * Commands run in order; then the scenario waits for every `run` program, destroys
- * its enclaves (their agents' policies go with them) and exits 0 if every run
- * exited 0.  A bad file is refused before anything starts, naming the line. */
+ * its enclaves (their agents' policies go with them) and exits 0 if every run and
+ * every upgrade succeeded.  An upgrade prints its blackout (GHOST_ENCLAVE_BLACKOUT:
+ * the longest a thread waited with a CPU of the enclave free) and fails if a thread
+ * left the ghost class.  A bad file is refused before anything starts, naming the
+ * line. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +41,8 @@
 #define MAX_ENCLAVES	8
 #define MAX_RUNS	16
 #define FILE_MAX	8192
+#define UPGRADE_WAIT_NS	10000000000ull	/* for the old agent to step down */
+#define SETTLE_NS	100000000ull	/* after an upgrade, before the blackout is read */
 
 struct cmd {
 	int line;
@@ -39,6 +55,8 @@ static struct {
 	uint64_t cpus;
 	int id;
 	const char *agent;
+	long agent_task;	/* the agent running it now, 0 if none */
+	long watchdog_ms;	/* -1: the kernel's default */
 } enclaves[MAX_ENCLAVES];
 static int nenclaves;
 
@@ -118,9 +136,31 @@ static int check(struct cmd *c, int n)
 					return bad(line, "the enclave has an agent already:", c[i].word[1]);
 				enclaves[e].agent = c[i].word[2];
 			}
-		} else if (!strcmp(op, "monitor")) {
+		} else if (!strcmp(op, "upgrade") || !strcmp(op, "recreate")) {
+			if (nw < 3)
+				return bad(line, "usage: upgrade|recreate ENCLAVE PROGRAM ARGS...", NULL);
+			int e = find(c[i].word[1]);
+			if (e < 0)
+				return bad(line, "no enclave named", c[i].word[1]);
+			if (!enclaves[e].agent)
+				return bad(line, "no agent to upgrade yet in", c[i].word[1]);
+			char probe;
+			if (wisp_module_read(c[i].word[2], &probe, 1, 0) < 0)
+				return bad(line, "no program named", c[i].word[2]);
+		} else if (!strcmp(op, "destroy")) {
+			if (nw != 2 || find(c[i].word[1]) < 0)
+				return bad(line, "usage: destroy ENCLAVE (an enclave named before)", NULL);
+		} else if (!strcmp(op, "watchdog")) {
+			char *end = NULL;
+			long ms = nw == 3 ? strtol(c[i].word[2], &end, 10) : -1;
+			if (nw != 3 || *end || ms < 0 || (ms > 0 && ms < 10) || ms > 3600000)
+				return bad(line, "usage: watchdog ENCLAVE MS (0: off, else 10 to "
+					   "3600000)", NULL);
+			if (find(c[i].word[1]) < 0)
+				return bad(line, "no enclave named", c[i].word[1]);
+		} else if (!strcmp(op, "monitor") || !strcmp(op, "sleep")) {
 			if (nw != 2 || atoi(c[i].word[1]) <= 0)
-				return bad(line, "usage: monitor MILLISECONDS", NULL);
+				return bad(line, "usage: monitor|sleep MILLISECONDS", NULL);
 		} else {
 			return bad(line, "unknown command", op);
 		}
@@ -183,14 +223,164 @@ static void monitor_line(uint64_t t0)
 	printf("\n");
 }
 
+/* The kernel's record of enclave id; false if it has gone. */
+static bool info_of(int id, struct ghost_enclave_info *out)
+{
+	struct ghost_enclave_info info[MAX_ENCLAVES];
+	long n = wisp_ghost(GHOST_ENCLAVE_LIST, (long)info, MAX_ENCLAVES, 0);
+	for (long i = 0; i < n && i < MAX_ENCLAVES; i++)
+		if ((int)info[i].id == id) {
+			*out = info[i];
+			return true;
+		}
+	return false;
+}
+
+/* Sleep, with monitor lines on their period. */
+static uint64_t monitor_ns, t0, next_line;
+
+static void sleep_ms(long ms)
+{
+	uint64_t end = wisp_clock_ns() + (uint64_t)ms * 1000000ull;
+	for (uint64_t now = wisp_clock_ns(); now < end; now = wisp_clock_ns()) {
+		uint64_t until = monitor_ns && next_line < end ? next_line : end;
+		if (until > now)
+			wisp_sleep_ns(until - now);
+		if (monitor_ns && wisp_clock_ns() >= next_line) {
+			monitor_line(t0);
+			next_line += monitor_ns;
+		}
+	}
+}
+
+/* Wait (bounded) until every CPU of enclave e has an agent thread. */
+static bool agents_up(int e, uint64_t bound_ns)
+{
+	struct ghost_enclave_info info;
+	uint64_t end = wisp_clock_ns() + bound_ns;
+	int want = __builtin_popcountll(enclaves[e].cpus);
+	while (info_of(enclaves[e].id, &info) && (int)info.agents < want) {
+		if (wisp_clock_ns() > end)
+			return false;
+		wisp_sleep_ns(1000000);
+	}
+	return info_of(enclaves[e].id, &info);
+}
+
+static long spawn_agent(int e, char **words, const char *extra)
+{
+	char cmdline[256], id[32];
+	snprintf(id, sizeof(id), extra ? "%d %s" : "%d", enclaves[e].id, extra);
+	join_words(cmdline, sizeof(cmdline), words, id);
+	return wisp_spawn_caps(cmdline, CAP_AGENT);
+}
+
+static void reap(int e, long task)
+{
+	int status = -1;
+	if (task > 0 && wisp_wait(task, &status) == task)
+		printf("scenario: enclave %s: agent task %ld ended, status %d\n",
+		       enclaves[e].name, task, status);
+}
+
+/* Live upgrade of enclave e to the agent words[]: 0, or -1 after saying why. */
+static int upgrade(int e, char **words)
+{
+	struct ghost_enclave_info before, now;
+	int id = enclaves[e].id;
+	if (!info_of(id, &before)) {
+		fprintf(stderr, "scenario: upgrade: enclave %s has gone\n", enclaves[e].name);
+		return -1;
+	}
+	wisp_ghost(GHOST_ENCLAVE_BLACKOUT, id, 1, 0);
+	uint64_t start = wisp_clock_ns();
+	long task = spawn_agent(e, words, "upgrade");
+	if (task < 0) {
+		fprintf(stderr, "scenario: upgrade: cannot start %s: %ld\n", words[0], task);
+		return -1;
+	}
+	long old = enclaves[e].agent_task;
+	bool killed = false;
+	while (info_of(id, &now) && now.upgrades == before.upgrades) {
+		if (!killed && wisp_clock_ns() - start > UPGRADE_WAIT_NS) {
+			printf("scenario: enclave %s: agent task %ld has not stepped down: "
+			       "killing it\n", enclaves[e].name, old);
+			wisp_kill(old);
+			killed = true;
+		} else if (wisp_clock_ns() - start > 2 * UPGRADE_WAIT_NS) {
+			fprintf(stderr, "scenario: upgrade of %s: no handover\n", enclaves[e].name);
+			return -1;
+		}
+		wisp_sleep_ns(200000);
+	}
+	uint64_t handover = wisp_clock_ns() - start;
+	reap(e, old);
+	enclaves[e].agent_task = task;
+	if (!agents_up(e, UPGRADE_WAIT_NS) || !info_of(id, &now)) {
+		fprintf(stderr, "scenario: upgrade of %s: the new agent did not start\n",
+			enclaves[e].name);
+		return -1;
+	}
+	wisp_sleep_ns(SETTLE_NS);
+	long blackout = wisp_ghost(GHOST_ENCLAVE_BLACKOUT, id, 0, 0);
+	printf("scenario: enclave %s upgraded live to %s (task %ld) in %llu us: blackout "
+	       "%ld us, %llu threads went native\n", enclaves[e].name, words[0], task,
+	       (unsigned long long)(handover / 1000), blackout / 1000,
+	       (unsigned long long)(now.natives - before.natives));
+	return now.natives == before.natives ? 0 : -1;
+}
+
+static long runs[MAX_RUNS];
+static int run_enclave[MAX_RUNS];	/* index into enclaves[], -1 native */
+static int nruns;
+
+static int create(int e)
+{
+	long r = wisp_ghost(GHOST_ENCLAVE_CREATE, (long)enclaves[e].cpus, 0, 0);
+	enclaves[e].id = (int)r;
+	if (r > 0 && enclaves[e].watchdog_ms >= 0)
+		r = wisp_ghost(GHOST_ENCLAVE_WATCHDOG, r, enclaves[e].watchdog_ms * 1000000, 0);
+	return r < 0 ? -1 : 0;
+}
+
+/* Destroy and recreate enclave e with the agent words[]: 0, or -1. */
+static int recreate(int e, char **words)
+{
+	uint64_t start = wisp_clock_ns();
+	long old = enclaves[e].agent_task;
+	wisp_ghost(GHOST_ENCLAVE_DESTROY, enclaves[e].id, 0, 0);
+	reap(e, old);
+	if (create(e) < 0) {
+		fprintf(stderr, "scenario: recreate %s: cannot make the enclave\n", enclaves[e].name);
+		return -1;
+	}
+	long task = spawn_agent(e, words, NULL);
+	enclaves[e].agent_task = task;
+	if (task < 0 || !agents_up(e, UPGRADE_WAIT_NS)) {
+		fprintf(stderr, "scenario: recreate %s: the agent did not start\n", enclaves[e].name);
+		return -1;
+	}
+	int moved = 0;
+	for (int i = 0; i < nruns; i++) {
+		long n = run_enclave[i] == e ? wisp_ghost(GHOST_ENCLAVE_ADD_TASK, enclaves[e].id,
+							 runs[i], 0) : 0;
+		moved += n > 0 ? (int)n : 0;
+	}
+	uint64_t took = wisp_clock_ns() - start;
+	wisp_sleep_ns(SETTLE_NS);
+	long blackout = wisp_ghost(GHOST_ENCLAVE_BLACKOUT, enclaves[e].id, 0, 0);
+	printf("scenario: enclave %s recreated as %d with %s (task %ld) in %llu us: %d threads "
+	       "back in, blackout %ld us\n", enclaves[e].name, enclaves[e].id, words[0], task,
+	       (unsigned long long)(took / 1000), moved, blackout / 1000);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static char text[FILE_MAX];
 	static struct cmd cmds[MAX_LINES];
 	char name[80];
-	long runs[MAX_RUNS];
-	int nruns = 0, failed = 0;
-	uint64_t monitor_ns = 0;
+	int failed = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: scenario NAME (runs boot/scenarios/NAME.conf)\n");
@@ -213,35 +403,53 @@ int main(int argc, char **argv)
 		return 2;
 
 	printf("scenario %s: %d enclaves\n", name, nenclaves);
+	for (int e = 0; e < nenclaves; e++)
+		enclaves[e].watchdog_ms = -1;
+	t0 = wisp_clock_ns();
 	for (int i = 0; i < n; i++) {
 		struct cmd *c = &cmds[i];
-		char cmdline[256], id[16];
+		char cmdline[256];
+		const char *op = c->word[0];
+		int e = c->nwords > 1 ? find(c->word[1]) : -1;
 		long r = 0;
-		if (!strcmp(c->word[0], "enclave")) {
-			int e = find(c->word[1]);
-			r = wisp_ghost(GHOST_ENCLAVE_CREATE, (long)enclaves[e].cpus, 0, 0);
-			enclaves[e].id = (int)r;
-			if (r > 0)
-				printf("scenario: enclave %s = %ld over CPUs %s\n", c->word[1], r, c->word[2]);
-		} else if (!strcmp(c->word[0], "agent")) {
-			snprintf(id, sizeof(id), "%d", enclaves[find(c->word[1])].id);
-			join_words(cmdline, sizeof(cmdline), &c->word[2], id);
-			r = wisp_spawn_caps(cmdline, CAP_AGENT);
-		} else if (!strcmp(c->word[0], "run")) {
-			int e = find(c->word[1]);
+		if (!strcmp(op, "enclave")) {
+			r = create(e);
+			if (!r)
+				printf("scenario: enclave %s = %d over CPUs %s\n", c->word[1],
+				       enclaves[e].id, c->word[2]);
+		} else if (!strcmp(op, "agent")) {
+			r = enclaves[e].agent_task = spawn_agent(e, &c->word[2], NULL);
+		} else if (!strcmp(op, "run")) {
 			join_words(cmdline, sizeof(cmdline), &c->word[2], NULL);
 			r = wisp_spawn_enclave(cmdline, 0, e < 0 ? 0 : enclaves[e].id);
-			if (r > 0 && nruns < MAX_RUNS)
+			if (r > 0 && nruns < MAX_RUNS) {
+				run_enclave[nruns] = e;
 				runs[nruns++] = r;
-		} else if (!strcmp(c->word[0], "monitor")) {
+			}
+		} else if (!strcmp(op, "watchdog")) {
+			enclaves[e].watchdog_ms = atol(c->word[2]);
+			r = wisp_ghost(GHOST_ENCLAVE_WATCHDOG, enclaves[e].id,
+				       enclaves[e].watchdog_ms * 1000000, 0);
+		} else if (!strcmp(op, "monitor")) {
 			monitor_ns = (uint64_t)atoi(c->word[1]) * 1000000ull;
+			next_line = wisp_clock_ns() + monitor_ns;
+		} else if (!strcmp(op, "sleep")) {
+			sleep_ms(atol(c->word[1]));
+		} else if (!strcmp(op, "upgrade")) {
+			r = upgrade(e, &c->word[2]);
+		} else if (!strcmp(op, "recreate")) {
+			r = recreate(e, &c->word[2]);
+		} else if (!strcmp(op, "destroy")) {
+			r = wisp_ghost(GHOST_ENCLAVE_DESTROY, enclaves[e].id, 0, 0);
+			reap(e, enclaves[e].agent_task);
+			enclaves[e].agent_task = 0;
+			enclaves[e].id = 0;
 		}
 		if (r < 0) {
 			bad(c->line, "failed:", c->word[0]);
 			return 1;
 		}
 	}
-	uint64_t t0 = wisp_clock_ns();
 	while (monitor_ns) {
 		wisp_sleep_ns(monitor_ns);
 		/* Runs still going while any enclave has threads (native runs are waited
@@ -263,8 +471,10 @@ int main(int argc, char **argv)
 	if (monitor_ns)
 		monitor_line(t0);
 	for (int i = 0; i < nenclaves; i++)
-		if (enclaves[i].id > 0)
+		if (enclaves[i].id > 0) {
 			wisp_ghost(GHOST_ENCLAVE_DESTROY, enclaves[i].id, 0, 0);
+			reap(i, enclaves[i].agent_task);
+		}
 	printf("scenario %s: %d programs run, %d failed\n", name, nruns, failed);
 	return failed ? 1 : 0;
 }

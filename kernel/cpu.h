@@ -39,6 +39,8 @@ struct cpu {
 	struct enclave *enclave;	/* [enclaves_lock] the enclave owning this CPU */
 	struct thread *ghost_next;	/* [rq_lock] latched by a transaction */
 	struct list agent_q;		/* [rq_lock] runnable agent threads, FIFO */
+	uint64_t ghost_free_since;	/* [rq_lock] free for ghost threads since (no enclave
+					 * thread, no native work), 0: busy; for blackout */
 	bool ghost_cpu_busy;		/* [rq_lock] a native thread had the CPU at the
 					 * last switch (enclave CPU events) */
 	int idle_polling;		/* [a] idle and polling need_resched: no IPI */

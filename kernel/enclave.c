@@ -249,7 +249,7 @@ static void reap_ejected(void *arg)
 		printk("wisp: enclave %d: agent task %ld ejected: %s (thread %#lx, %lu ms); its "
 		       "%u threads go back to native\n", found->id, agent, found->eject_reason,
 		       found->eject_tid, (unsigned long)(found->eject_wait_ns / 1000000), n);
-		enclave_destroy(found);
+		enclave_destroy_for(found, GHOST_END_WATCHDOG, 0);
 		enclave_put(found);
 	}
 }
@@ -334,6 +334,7 @@ struct enclave *enclave_create(const cpumask_t *set, int *err)
 	e->refs = 1;
 	e->idle_poll = ghost_idle_poll;
 	list_init(&e->threads);
+	waitq_init(&e->handover_wq, "agent handover");
 	for (unsigned c = 0; c < MAX_CPUS; c++) {
 		waitq_init(&e->slots[c].wq, "agent");
 	}
@@ -458,8 +459,10 @@ unsigned enclave_list(struct ghost_enclave_info *out, unsigned n)
 				.global_cpu = e->status->hdr.global_cpu,
 				.global_gen = e->status->hdr.global_gen,
 				.agents = agents(e),
+				.upgrades = e->upgrades,
 				.messages = READ_ONCE(e->messages),
 				.commits = READ_ONCE(e->commits),
+				.natives = e->natives,
 			};
 			spin_unlock(&e->lock);
 		}
@@ -526,6 +529,7 @@ static void to_native(struct enclave *e, struct thread *t)
 	thread_status(e, t, GHOST_SW_DEAD, clock_ns());
 	list_remove(&t->enclave_link);
 	e->nthreads--;
+	e->natives++;
 	e->status->hdr.nthreads = e->nthreads;
 	t->gq->nthreads--;
 	t->gq = NULL;
@@ -572,7 +576,32 @@ static void agent_to_native(struct enclave *e, unsigned cpu)
 	wake_slot(&e->slots[cpu], true);
 }
 
+/* The last GHOST_ENCLAVE_ENDS ends, for GHOST_ENCLAVE_FATE.  [enclaves_lock] */
+static struct ghost_enclave_end ends[GHOST_ENCLAVE_ENDS];
+static unsigned nends;
+
+int enclave_fate(int id, struct ghost_enclave_end *out)
+{
+	int err = -ENOENT;
+	unsigned long flags = spin_lock_irqsave(&enclaves_lock);
+	list_for_each(p, &enclaves)
+		if (list_entry(p, struct enclave, link)->id == id)
+			err = -EBUSY;
+	for (unsigned i = 0; i < GHOST_ENCLAVE_ENDS && err == -ENOENT; i++)
+		if (ends[i].id == (uint32_t)id) {
+			*out = ends[i];
+			err = 0;
+		}
+	spin_unlock_irqrestore(&enclaves_lock, flags);
+	return err;
+}
+
 void enclave_destroy(struct enclave *e)
+{
+	enclave_destroy_for(e, GHOST_END_DESTROYED, 0);
+}
+
+void enclave_destroy_for(struct enclave *e, int reason, int status)
 {
 	unsigned long flags = spin_lock_irqsave(&e->lock);
 	if (e->dying) {
@@ -580,21 +609,36 @@ void enclave_destroy(struct enclave *e)
 		return;
 	}
 	e->dying = true;
+	struct ghost_enclave_end end = {
+		.id = (uint32_t)e->id, .reason = (uint32_t)reason, .status = status,
+		.agent_task = e->agent_task ? (uint32_t)e->agent_task->id : 0,
+		.nthreads = e->nthreads,
+	};
+	if (reason == GHOST_END_WATCHDOG) {
+		end.tid = e->eject_tid;
+		end.wait_ns = e->eject_wait_ns;
+	}
 	__atomic_store_n(&e->status->hdr.mode, 0, __ATOMIC_RELEASE);	/* agents: it is over */
 	if (e->agent_task)
 		e->agent_task->ghost_enclave = NULL;
+	if (e->successor)
+		e->successor->ghost_enclave = NULL;	/* its GHOST_AGENT_INIT fails */
+	e->successor = NULL;
+	e->status->hdr.successor = 0;
 	while (!list_empty(&e->threads))
 		to_native(e, list_entry(e->threads.next, struct thread, enclave_link));
 	for (unsigned c = 0; c < MAX_CPUS; c++)
 		agent_to_native(e, c);
 	e->agent_task = NULL;
 	spin_unlock_irqrestore(&e->lock, flags);
+	waitq_wake_all(&e->handover_wq);
 
 	flags = spin_lock_irqsave(&enclaves_lock);
 	for_each_cpu_in(c, &e->cpus)
 		cpus[c].enclave = NULL;
 	list_remove(&e->link);
 	nenclaves--;
+	ends[nends++ % GHOST_ENCLAVE_ENDS] = end;
 	spin_unlock_irqrestore(&enclaves_lock, flags);
 	enclave_put(e);		/* the table's reference */
 }
@@ -813,17 +857,125 @@ enum ghost_txn_state enclave_commit(struct enclave *e, unsigned cpu, struct ghos
 /* Agents. */
 int enclave_attach(struct enclave *e, struct task *task, int mode)
 {
+	bool upgrade = mode & GHOST_ATTACH_UPGRADE;
+	mode &= ~(int)GHOST_ATTACH_UPGRADE;
 	if (mode != GHOST_MODE_PERCPU && mode != GHOST_MODE_CENTRAL)
 		return -EINVAL;
 	unsigned long flags = spin_lock_irqsave(&e->lock);
-	int err = e->dying ? -ENOENT : e->agent_task || task->ghost_enclave ? -EBUSY : 0;
-	if (!err) {
+	int err = e->dying ? -ENOENT : task->ghost_enclave ? -EBUSY : 0;
+	if (!err && !e->agent_task) {
 		e->agent_task = task;
 		e->mode = mode;
 		e->status->hdr.mode = (uint32_t)mode;
 		task->ghost_enclave = e;
+	} else if (!err && (!upgrade || e->successor)) {
+		err = -EBUSY;
+	} else if (!err) {
+		/* The successor: the agent in charge is told (hdr.successor, and a
+		 * ping of every agent thread) and should finish. */
+		e->successor = task;
+		e->successor_mode = mode;
+		task->ghost_enclave = e;
+		__atomic_store_n(&e->status->hdr.successor, (uint32_t)task->id, __ATOMIC_RELEASE);
+		for_each_cpu_in(c, &e->cpus)
+			if (e->slots[c].t)
+				wake_slot(&e->slots[c], true);
 	}
 	spin_unlock_irqrestore(&e->lock, flags);
+	return err;
+}
+
+/* Live upgrade: old, the agent task, has ended and the successor takes charge.  The
+ * threads stay where they are; what the old agent made goes: its queues (every
+ * thread's messages go to the default queue), its transactions, decisions latched
+ * and not yet run (PREEMPTED), its tick.  Every Aseq moves.  False if the enclave
+ * went meanwhile. */
+static bool handover(struct enclave *e, struct task *old, const char *why)
+{
+	struct gqueue *gone[GHOST_MAX_QUEUES];
+	int ngone = 0;
+
+	unsigned long flags = spin_lock_irqsave(&e->lock);
+	if (e->dying || !e->successor || e->agent_task != old) {
+		spin_unlock_irqrestore(&e->lock, flags);
+		return false;
+	}
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		agent_to_native(e, c);
+	list_for_each(p, &e->threads) {
+		struct thread *t = list_entry(p, struct thread, enclave_link);
+		spin_lock(&t->lock);
+		if (t->gq != e->def) {
+			t->gq->nthreads--;
+			e->def->nthreads++;
+			t->gq = e->def;
+			t->gq_head = 0;
+		}
+		spin_unlock(&t->lock);
+	}
+	spin_lock(&e->qlock);
+	for (int i = 1; i < GHOST_MAX_QUEUES; i++) {
+		if (e->queues[i])
+			gone[ngone++] = e->queues[i];
+		e->queues[i] = NULL;
+	}
+	e->def->wake_cpu = -1;
+	spin_unlock(&e->qlock);
+	for_each_cpu_in(c, &e->cpus) {
+		latch(e, c, NULL);	/* its PREEMPTED goes to the default queue */
+		__atomic_store_n(&e->agent->txn[c].state, GHOST_TXN_EMPTY, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&e->status->cpu[c].aseq, 1, __ATOMIC_RELEASE);
+	}
+	e->tick_ns = 0;
+	e->idle_poll = ghost_idle_poll;
+	old->ghost_enclave = NULL;
+	struct task *new = e->successor;
+	e->successor = NULL;
+	e->agent_task = new;
+	e->mode = e->successor_mode;
+	e->upgrades++;
+	struct ghost_enclave_status *h = &e->status->hdr;
+	h->mode = (uint32_t)e->mode;
+	__atomic_add_fetch(&h->agent_gen, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&h->global_gen, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&h->successor, 0, __ATOMIC_RELEASE);
+	printk("wisp: enclave %d: agent task %ld (%s) %s: task %ld (%s) takes over; its %u "
+	       "threads stay in the enclave\n", e->id, old->id, old->name, why, new->id,
+	       new->name, e->nthreads);
+	spin_unlock_irqrestore(&e->lock, flags);
+	for (int i = 0; i < ngone; i++) {
+		/* A message may still be on its way into it on another CPU. */
+		flags = spin_lock_irqsave(&gone[i]->lock);
+		spin_unlock_irqrestore(&gone[i]->lock, flags);
+		queue_free(gone[i]);
+	}
+	waitq_wake_all(&e->handover_wq);
+	flags = arch_irq_save();
+	ghost_flush_wakes();
+	arch_irq_restore(flags);
+	return true;
+}
+
+/* A successor's agent threads wait here until it is in charge. */
+static int await_charge(struct enclave *e, struct task *task)
+{
+	int err;
+	unsigned long flags = spin_lock_irqsave(&e->handover_wq.lock);
+	for (;;) {
+		if (READ_ONCE(e->dying) || (READ_ONCE(e->agent_task) != task &&
+					     READ_ONCE(e->successor) != task))
+			err = -ENOENT;
+		else if (READ_ONCE(e->agent_task) == task)
+			err = 0;
+		else if (READ_ONCE(task->exiting))
+			err = -EINTR;
+		else {
+			waitq_wait(&e->handover_wq);
+			continue;
+		}
+		break;
+	}
+	spin_unlock_irqrestore(&e->handover_wq.lock, flags);
 	return err;
 }
 
@@ -848,8 +1000,12 @@ int enclave_agent_init(struct enclave *e, struct thread *t, unsigned cpu)
 {
 	if (cpu >= MAX_CPUS || !cpumask_test(&e->cpus, cpu))
 		return -EINVAL;
+	int err = await_charge(e, t->task);
+	if (err)
+		return err;
 	unsigned long flags = spin_lock_irqsave(&e->lock);
-	int err = e->dying ? -ENOENT : e->slots[cpu].t || t->agent_of || t->enclave ? -EBUSY : 0;
+	err = e->dying || e->agent_task != t->task ? -ENOENT :
+	      e->slots[cpu].t || t->agent_of || t->enclave ? -EBUSY : 0;
 	if (!err) {
 		e->slots[cpu].t = t;
 		spin_lock(&t->lock);
@@ -1027,19 +1183,43 @@ void enclave_task_end(struct task *task)
 		return;
 	unsigned long flags = spin_lock_irqsave(&e->lock);
 	bool gone = e->dying;	/* destroyed already (ejected, or by the control program) */
+	bool was_successor = e->successor == task;
+	if (was_successor) {
+		e->successor = NULL;
+		__atomic_store_n(&e->status->hdr.successor, 0, __ATOMIC_RELEASE);
+		task->ghost_enclave = NULL;
+	}
 	spin_unlock_irqrestore(&e->lock, flags);
-	int st = task->status;
-	if (gone) {
-		/* Nothing to say: whoever destroyed it said why. */
-	} else if (st >= WAIT_FAULT_BASE && st < WAIT_FAULT_BASE + 32)
-		printk("wisp: enclave %d: agent task %ld (%s) killed by a fault (vector %d): "
-		       "its %u threads go back to native\n", e->id, task->id, task->name,
-		       st - WAIT_FAULT_BASE, e->nthreads);
-	else
-		printk("wisp: enclave %d: agent task %ld (%s) exited with status %d: "
-		       "its %u threads go back to native\n", e->id, task->id, task->name, st,
-		       e->nthreads);
-	enclave_destroy(e);
+	if (was_successor) {
+		printk("wisp: enclave %d: task %ld (%s) ended before it took over: the agent in "
+		       "charge stays\n", e->id, task->id, task->name);
+		waitq_wake_all(&e->handover_wq);
+		enclave_put(e);
+		return;
+	}
+	char why[64];
+	int st = task->status, reason = GHOST_END_AGENT_EXITED, status = st;
+	if (st >= WAIT_FAULT_BASE && st < WAIT_FAULT_BASE + 32) {
+		reason = GHOST_END_AGENT_FAULT;
+		status = st - WAIT_FAULT_BASE;
+		snprintf(why, sizeof(why), "killed by a fault (vector %d)", status);
+	} else if (st == WAIT_KILLED) {
+		reason = GHOST_END_AGENT_KILLED;
+		snprintf(why, sizeof(why), "killed (SYS_kill)");
+	} else {
+		snprintf(why, sizeof(why), "exited with status %d", st);
+	}
+	if (!gone && !handover(e, task, why)) {
+		flags = spin_lock_irqsave(&e->lock);
+		gone = e->dying;
+		unsigned n = e->nthreads;
+		spin_unlock_irqrestore(&e->lock, flags);
+		/* Nothing to say if already destroyed: whoever destroyed it said why. */
+		if (!gone)
+			printk("wisp: enclave %d: agent task %ld (%s) %s: its %u threads go back "
+			       "to native\n", e->id, task->id, task->name, why, n);
+		enclave_destroy_for(e, reason, status);
+	}
 	enclave_put(e);
 }
 
@@ -1060,12 +1240,41 @@ void ghost_leave_cpu(struct thread *prev, uint64_t now)
 		thread_event(e, prev, GHOST_MSG_THREAD_PREEMPTED, GHOST_SW_RUNNABLE, now);
 }
 
+uint64_t enclave_blackout(struct enclave *e, bool reset)
+{
+	if (reset)
+		return __atomic_exchange_n(&e->blackout_ns, 0, __ATOMIC_RELAXED);
+	return __atomic_load_n(&e->blackout_ns, __ATOMIC_RELAXED);
+}
+
+/* Blackout: how long c had been free for ghost threads while next, which runs
+ * there now, was waiting for a CPU.  rq_lock held. */
+static void free_time(struct enclave *e, struct cpu *c, struct thread *next, bool busy)
+{
+	if (next->class == &ghost_class) {
+		uint64_t free = c->ghost_free_since, since = READ_ONCE(next->ghost_waiting);
+		uint64_t now = free && since ? clock_ns() : 0, from = MAX(free, since);
+		uint64_t gap = now > from ? now - from : 0;
+		uint64_t max = __atomic_load_n(&e->blackout_ns, __ATOMIC_RELAXED);
+		while (gap > max && !__atomic_compare_exchange_n(&e->blackout_ns, &max, gap, false,
+								 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
+		c->ghost_free_since = 0;
+	} else if (busy || (next->class == &agent_class && e->mode == GHOST_MODE_CENTRAL &&
+			    READ_ONCE(e->status->hdr.global_cpu) == c->id)) {
+		c->ghost_free_since = 0;	/* native work, or the global agent */
+	} else if (!c->ghost_free_since) {
+		c->ghost_free_since = clock_ns();
+	}
+}
+
 void ghost_switch(struct cpu *c, struct thread *prev, struct thread *next)
 {
 	struct enclave *e = c->enclave;
 	if (!e)
 		return;
 	bool busy = next->class == &native_class;
+	free_time(e, c, next, busy);
 	struct ghost_cpu_status *w = &e->status->cpu[c->id];
 	seq_begin(&w->seq);
 	w->flags = busy ? 0 : GHOST_CPU_AVAILABLE;

@@ -70,6 +70,12 @@ struct enclave {
 
 	struct task *agent_task;	/* [lock] attached agent, NULL if none */
 	int mode;			/* [lock] GHOST_MODE_*, 0 before attach */
+	struct task *successor;		/* [lock] live upgrade: attached, waiting to take
+					 * over when agent_task ends; NULL if none */
+	int successor_mode;		/* [lock] */
+	struct waitq handover_wq;	/* the successor's GHOST_AGENT_INIT waits here */
+	uint32_t upgrades;		/* [lock] times a successor took over */
+	uint64_t blackout_ns;		/* [a] GHOST_ENCLAVE_BLACKOUT */
 	uint64_t tick_ns;		/* TIMER_TICK period, 0: none */
 	bool idle_poll;			/* idle CPUs poll instead of halting */
 	uint64_t watchdog_ns;		/* [lock] eject the agent after a runnable thread
@@ -78,6 +84,7 @@ struct enclave {
 	const char *eject_reason;	/* [lock] set by the watchdog for the reaper */
 	uint64_t eject_tid, eject_wait_ns;	/* [lock] the thread that waited, how long */
 	uint64_t messages, commits;	/* [a] counters for GHOST_ENCLAVE_LIST */
+	uint64_t natives;		/* [lock] threads sent back to native */
 	struct agent_slot slots[MAX_CPUS];
 };
 
@@ -91,6 +98,11 @@ struct enclave *enclave_create(const cpumask_t *cpus, int *err);
  * again, blocked ones stay blocked); agents become ordinary threads; the CPUs are
  * free again.  Interrupts on, no locks held. */
 void enclave_destroy(struct enclave *e);
+/* The same, recording why for GHOST_ENCLAVE_FATE (enum ghost_end_reason; status
+ * per reason). */
+void enclave_destroy_for(struct enclave *e, int reason, int status);
+/* GHOST_ENCLAVE_FATE: 0, -EBUSY (alive), -ENOENT. */
+int enclave_fate(int id, struct ghost_enclave_end *out);
 /* Find an enclave by id and hold it (enclave_put), or NULL. */
 struct enclave *enclave_get(int id);
 void enclave_put(struct enclave *e);
@@ -114,6 +126,9 @@ unsigned enclave_count(void);
 void enclave_dump(struct enclave *e);
 /* Fill up to n records; the number of enclaves. */
 unsigned enclave_list(struct ghost_enclave_info *out, unsigned n);
+/* GHOST_ENCLAVE_BLACKOUT: the longest wait of a thread with a CPU free, in ns;
+ * reset starts afresh. */
+uint64_t enclave_blackout(struct enclave *e, bool reset);
 
 /* At boot: the reaper thread that destroys enclaves the watchdog ejects. */
 void enclave_init(void);
@@ -122,6 +137,7 @@ int enclave_set_watchdog(struct enclave *e, uint64_t ns);
 #define GHOST_WATCHDOG_DEFAULT_NS	1000000000ull	/* docs/TRICKS.md: why 1 s */
 
 /* Agents (kernel/ghost_sys.c drives these). */
+/* mode: GHOST_MODE_*, with GHOST_ATTACH_UPGRADE to become e's successor. */
 int enclave_attach(struct enclave *e, struct task *task, int mode);
 int enclave_agent_init(struct enclave *e, struct thread *t, unsigned cpu);
 /* Block agent thread t of cpu until it should run (see GHOST_WAIT). */
@@ -135,7 +151,9 @@ int enclave_config_wakeup(struct enclave *e, int qid, int cpu);
 struct enclave *enclave_of_agent_task(struct task *task);
 /* The same, held (enclave_put). */
 struct enclave *enclave_get_of_agent(struct task *task);
-/* The task's last thread is leaving: an enclave it is the agent of is destroyed. */
+/* The task's last thread is leaving: an enclave it is the agent of is destroyed, or
+ * handed to the successor waiting for it (live upgrade); if the task was that
+ * successor, the upgrade is off. */
 void enclave_task_end(struct task *task);
 
 /* Scheduler hooks (kernel/sched.c, kernel/thread.c). */

@@ -58,6 +58,11 @@ static int watchdog(struct enclave *e, long ns, long b)
 	return ns < 0 ? -EINVAL : enclave_set_watchdog(e, (uint64_t)ns);
 }
 
+static int add_task(struct enclave *e, long task, long b)
+{
+	return may_populate(e) ? task_join_enclave(task, e) : -EPERM;
+}
+
 static int destroy(struct enclave *e, long a, long b)
 {
 	enclave_destroy(e);
@@ -115,8 +120,7 @@ static int attach(struct enclave *e, long mode, long uout)
 		return err;
 	out.status = (void *)vm_map_shm(task->vm, e->status_shm, 0);
 	out.agent = (void *)vm_map_shm(task->vm, e->agent_shm, MAP_WRITE);
-	e->def->uaddr = vm_map_shm(task->vm, e->def->shm, MAP_WRITE);
-	out.default_queue = (void *)e->def->uaddr;
+	out.default_queue = (void *)vm_map_shm(task->vm, e->def->shm, MAP_WRITE);
 	out.default_queue_id = 0;
 	if (!out.status || !out.agent || !out.default_queue)
 		return -ENOMEM;	/* the maps made go with the task */
@@ -140,7 +144,14 @@ static long agent_op(long op, long a, long b, long c)
 	if (!e)
 		return -ENOENT;
 	bool is_agent = me->agent_of == e;
+	/* A successor (live upgrade) only waits, in GHOST_AGENT_INIT, until it is in
+	 * charge. */
+	if (op != GHOST_AGENT_INIT && READ_ONCE(e->agent_task) != task_current())
+		op = -EAGAIN;
 	switch (op) {
+	case -EAGAIN:
+		r = -EAGAIN;
+		break;
 	case GHOST_AGENT_INIT:
 		r = a < 0 ? -EINVAL : enclave_agent_init(e, me, (unsigned)a);
 		break;
@@ -224,6 +235,27 @@ long sys_ghost(long op, long a, long b, long c, long d, long f)
 		return has(CAP_ENCLAVE) ? with_enclave(a, dump, 0, 0) : -EPERM;
 	case GHOST_ENCLAVE_LIST:
 		return list(a, b);
+	case GHOST_ENCLAVE_FATE: {
+		struct ghost_enclave_end end;
+		int err = a <= 0 || a > INT32_MAX ? -ENOENT : enclave_fate((int)a, &end);
+		if (!err && copy_to_user((uintptr_t)b, &end, sizeof(end)))
+			err = -EFAULT;
+		return err;
+	}
+	case GHOST_ENCLAVE_ADD_TASK:
+		return with_enclave(a, add_task, b, 0);
+	case GHOST_ENCLAVE_BLACKOUT: {
+		if (!has(CAP_ENCLAVE))
+			return -EPERM;
+		if (b != 0 && b != 1)
+			return -EINVAL;
+		struct enclave *e = a > 0 && a <= INT32_MAX ? enclave_get((int)a) : NULL;
+		if (!e)
+			return -ENOENT;
+		long ns = (long)enclave_blackout(e, b == 1);
+		enclave_put(e);
+		return ns;
+	}
 	case GHOST_ENCLAVE_ADD_THREAD:
 		return with_enclave(a, add_thread, b, 0);
 	case GHOST_ENCLAVE_REMOVE_THREAD:

@@ -196,6 +196,13 @@ static long sys_module(long uname, long buf, long len, long off, long e, long f)
 	return (long)k;
 }
 
+static long sys_kill(long task, long b, long c, long d, long e, long f)
+{
+	if (!(task_current()->caps & CAP_ENCLAVE))
+		return -EPERM;
+	return task_kill(task);
+}
+
 static const syscall_fn table[SYS_count] = {
 	[SYS_write] = sys_write,
 	[SYS_read] = sys_read,
@@ -217,6 +224,7 @@ static const syscall_fn table[SYS_count] = {
 	[SYS_ghost] = sys_ghost,
 	[SYS_affinity] = sys_affinity,
 	[SYS_module] = sys_module,
+	[SYS_kill] = sys_kill,
 };
 
 long syscall_invoke(unsigned long n, const long a[6])

@@ -115,7 +115,8 @@ static void task_free(struct task *t)
  * enclave is gone, it starts native. */
 static void start_thread(struct task *t, struct thread *th)
 {
-	struct enclave *e = t->spawn_enclave ? enclave_get(t->spawn_enclave) : NULL;
+	int id = READ_ONCE(t->spawn_enclave);
+	struct enclave *e = id ? enclave_get(id) : NULL;
 	int err = e ? enclave_add_thread(e, th) : -ENOENT;
 	if (e)
 		enclave_put(e);
@@ -198,10 +199,12 @@ long task_spawn_in(const char *cmdline, unsigned caps, int enclave)
 	ntasks++;
 	spin_unlock_irqrestore(&tasks_lock, flags);
 	strlcpy(th->name, t->name, sizeof(th->name));
+	long id = t->id;	/* once started, the task may end and be waited for */
+	flags = spin_lock_irqsave(&t->lock);	/* task_join_enclave may look already */
 	list_insert_before(&t->threads, &th->task_link);
 	t->nthreads = 1;
-	long id = t->id;	/* once started, the task may end and be waited for */
 	start_thread(t, th);
+	spin_unlock_irqrestore(&t->lock, flags);
 	return id;
 }
 
@@ -290,6 +293,48 @@ static void begin_exit(struct task *t, int status)
 	spin_unlock_irqrestore(&t->lock, flags);
 }
 
+int task_kill(long id)
+{
+	int err = -ENOENT;
+	unsigned long flags = spin_lock_irqsave(&tasks_lock);
+	list_for_each(p, &tasks) {
+		struct task *t = list_entry(p, struct task, link);
+		if (t->id != id)
+			continue;
+		if (t == task_current())
+			err = -EINVAL;
+		else if (READ_ONCE(t->nthreads) > 0) {
+			begin_exit(t, WAIT_KILLED);	/* tasks_lock before a task's lock */
+			err = 0;
+		}
+	}
+	spin_unlock_irqrestore(&tasks_lock, flags);
+	return err;
+}
+
+int task_join_enclave(long id, struct enclave *e)
+{
+	int n = -ENOENT;
+	unsigned long flags = spin_lock_irqsave(&tasks_lock);
+	list_for_each(p, &tasks) {
+		struct task *t = list_entry(p, struct task, link);
+		if (t->id != id || n >= 0)
+			continue;
+		n = 0;
+		/* Threads are listed and started under t->lock: each one here has
+		 * started, and each one after is born in e. */
+		spin_lock(&t->lock);
+		WRITE_ONCE(t->spawn_enclave, e->id);
+		list_for_each(q, &t->threads) {
+			struct thread *th = list_entry(q, struct thread, task_link);
+			n += enclave_add_thread(e, th) == 0;
+		}
+		spin_unlock(&t->lock);
+	}
+	spin_unlock_irqrestore(&tasks_lock, flags);
+	return n;
+}
+
 noreturn void task_exit(int status)
 {
 	begin_exit(task_current(), status);
@@ -354,23 +399,27 @@ long task_thread_create(uintptr_t entry, uintptr_t arg, uintptr_t stack)
 	r->tid = th->tid;
 	th->exit_record = r;
 	th->affinity = thread_current()->affinity;
+	tid_t tid = th->tid;	/* once started, th may run, exit and be freed at once */
+	unsigned long f = spin_lock_irqsave(&t->joins.lock);
+	list_insert_before(&t->exits, &r->link);
+	spin_unlock_irqrestore(&t->joins.lock, f);
+	/* Listed and started in one step: task_join_enclave sees started threads only. */
 	unsigned long flags = spin_lock_irqsave(&t->lock);
 	bool dying = t->exiting;
 	if (!dying) {
 		list_insert_before(&t->threads, &th->task_link);
 		t->nthreads++;
+		start_thread(t, th);
 	}
 	spin_unlock_irqrestore(&t->lock, flags);
 	if (dying) {
+		f = spin_lock_irqsave(&t->joins.lock);
+		list_remove(&r->link);
+		spin_unlock_irqrestore(&t->joins.lock, f);
 		kfree(r);
 		thread_destroy_unstarted(th);
 		return -EAGAIN;
 	}
-	unsigned long f = spin_lock_irqsave(&t->joins.lock);
-	list_insert_before(&t->exits, &r->link);
-	spin_unlock_irqrestore(&t->joins.lock, f);
-	tid_t tid = th->tid;	/* once started, th may run, exit and be freed at once */
-	start_thread(t, th);
 	return (long)tid;
 }
 

@@ -17,7 +17,8 @@ struct task {
 	char name[32];
 	unsigned caps;		/* CAP_* (kernel/uapi/syscall.h); fixed at spawn */
 	struct vm *vm;
-	struct spinlock lock;	/* after a waitq's lock, before a thread's */
+	struct spinlock lock;	/* after a waitq's lock and tasks_lock, before an
+				 * enclave's and a thread's */
 	struct list threads;	/* [lock] live threads */
 	int nthreads;		/* [lock] */
 	bool exiting;		/* [lock] set once; threads leave */
@@ -28,7 +29,8 @@ struct task {
 	struct list exits;	/* [joins.lock] struct exit_record of threads not yet joined */
 	struct list link;	/* [tasks_lock] */
 	struct enclave *ghost_enclave;	/* [enclave lock] the enclave it is agent of */
-	int spawn_enclave;	/* [b] its threads are born in this enclave (id), 0: none */
+	int spawn_enclave;	/* [lock to set] its threads are born in this enclave (id),
+				 * 0: none */
 };
 
 /* Start the module named by the first word of cmdline with the rest as arguments.
@@ -40,6 +42,12 @@ long task_spawn(const char *cmdline, unsigned caps);
 long task_spawn_in(const char *cmdline, unsigned caps, int enclave);
 /* Wait for task id to end; *status gets its status.  The task is then forgotten. */
 int task_wait(long id, int *status);
+/* SYS_kill: end task id with status WAIT_KILLED.  0, -ENOENT (none, or ended),
+ * -EINVAL (the caller's own task). */
+int task_kill(long id);
+/* GHOST_ENCLAVE_ADD_TASK: every thread of task id joins e (enclave_add_thread), and
+ * its new threads are born in e.  The number that joined, or -ENOENT. */
+int task_join_enclave(long id, struct enclave *e);
 /* End the calling thread's task with status (SYS_exit). */
 noreturn void task_exit(int status);
 /* The calling thread ends; the last one ends its task (SYS_thread_exit). */

@@ -53,6 +53,11 @@ long wisp_module_read(const char *name, void *buf, size_t len, size_t offset)
 					      (long)offset, 0, 0));
 }
 
+int wisp_kill(long task)
+{
+	return (int)wisp_syscall_ret(wisp_syscall1(SYS_kill, task));
+}
+
 long wisp_ghost(int op, long a, long b, long c)
 {
 	return wisp_syscall6(SYS_ghost, op, a, b, c, 0, 0);

@@ -27,6 +27,9 @@ long wisp_spawn_caps(const char *cmdline, unsigned caps);
 /* The same, every thread of the new task born in enclave (0: none; CAP_ENCLAVE). */
 long wisp_spawn_enclave(const char *cmdline, unsigned caps, int enclave);
 long wisp_wait(long task, int *status);
+/* End task (CAP_ENCLAVE): it ends with status WAIT_KILLED; its waiter reaps it.
+ * 0, or -1 with errno (EPERM, ENOENT: no such live task, EINVAL: the caller). */
+int wisp_kill(long task);
 
 /* Read boot module name (a file shipped on the ISO) from offset: the bytes read,
  * 0 at its end, or -1 with errno (ENOENT: no such module). */

@@ -16,14 +16,17 @@
  * ping arrives.  The Aseq is read before the queue is drained, so a message that
  * lands during the decision fails the commit (AGENT_STALE) instead of being missed.
  * After a queue overflow an agent rebuilds its table from the status words, taking
- * only the threads the owner records give it.
+ * only the threads the owner records give it.  At start, once every agent's queue
+ * exists, the first CPU's agent adopts the enclave's threads from the status words
+ * and deals them like new ones: a live upgrade starts like this.
  *
  * Weaknesses: no time slice (a thread that never blocks or yields keeps its CPU);
  * no balancing (a CPU with a long FIFO never gives work to an idle one); affinity is
  * ignored; the first CPU's agent deals every new thread, which serializes creation.
  *
- * Usage: fifo-percpu ENCLAVE_ID [[exit-when-empty] N]: with N, the agent exits after
- * N of the enclave's threads have died, printing one line of totals. */
+ * Usage: fifo-percpu ENCLAVE_ID [upgrade] [[exit-when-empty] N]: with upgrade it
+ * takes over from the agent in charge; with N it exits after N of the enclave's
+ * threads have died, printing one line of totals. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +65,16 @@ static struct owner {
 } *owner;				/* [GHOST_MAX_THREADS] who a dealt thread went to */
 static uint64_t per_cpu[GHOST_MAX_CPUS];	/* atomic: decisions per CPU */
 static uint64_t decisions;	/* atomic, all agents together */
+static int ready;		/* atomic: agents whose queue exists */
+
+/* First CPU's agent: a thread it has not dealt or kept yet (ga_thread.user 0) goes
+ * to newq when it wants a CPU. */
+#define KEPT	1
+
+static struct ga_fifo *fifo_for(struct pcpu *p, struct ga_thread *t)
+{
+	return p == &pcpus[first_cpu] && t->user != KEPT ? &p->newq : &p->rq;
+}
 
 /* The agent whose queue tid's messages go to: the one it was dealt to, or ours. */
 static int owner_of(uint64_t tid)
@@ -86,16 +99,15 @@ static void adopt(struct ga_thread *t, bool known, void *arg)
 		return;
 	}
 	if (ga_thread_waiting(t) && !t->fifo)
-		ga_fifo_push_tail(&p->rq, t);
+		ga_fifo_push_tail(fifo_for(p, t), t);
 }
 
 static void handle(struct pcpu *p, const struct ghost_msg *m)
 {
 	struct ga_thread *t = ga_track_msg(p->tab, m);
-	bool born = m->type == GHOST_MSG_THREAD_CREATED && p == &pcpus[first_cpu];
 
 	if (t && ga_thread_waiting(t) && !t->fifo)
-		ga_fifo_push_tail(born ? &p->newq : &p->rq, t);
+		ga_fifo_push_tail(fifo_for(p, t), t);
 }
 
 static void drain_queue(struct pcpu *p, int self)
@@ -157,6 +169,7 @@ static void deal(struct pcpu *p, int self)
 			ga_fifo_push_head(&p->newq, t);
 			drain_queue(p, self);
 		} else if (err) {
+			t->user = KEPT;
 			ga_fifo_push_tail(&p->rq, t);
 		}
 	}
@@ -247,6 +260,7 @@ static void setup(struct pcpu *p, int self)
 		exit(1);
 	}
 	__atomic_store_n(&p->qid, qid, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&ready, 1, __ATOMIC_RELEASE);
 }
 
 static void percpu_agent(struct ghost_agent *a, int self, void *arg)
@@ -255,6 +269,11 @@ static void percpu_agent(struct ghost_agent *a, int self, void *arg)
 	int err;
 
 	setup(p, self);
+	if (self == first_cpu) {
+		while (__atomic_load_n(&ready, __ATOMIC_ACQUIRE) < a->ncpus && !ga_done(a))
+			wisp_sleep_ns(BUSY_WAIT_NS);
+		ga_resync(p->tab, adopt, p);	/* threads already there */
+	}
 	while (!ga_done(&agent)) {
 		uint32_t aseq = ga_aseq(a, self);	/* before reading what it covers */
 		uint64_t before = p->tab->deaths;
@@ -278,12 +297,12 @@ static void percpu_agent(struct ghost_agent *a, int self, void *arg)
 
 int main(int argc, char **argv)
 {
-	int id, err;
+	int id, flags, err;
 	uint64_t exit_after;
 
-	if (ga_parse_args(argc, argv, &id, &exit_after) < 0)
+	if (ga_parse_args(argc, argv, &id, &flags, &exit_after) < 0)
 		return 2;
-	err = ga_attach(&agent, id, GHOST_MODE_PERCPU);
+	err = ga_attach(&agent, id, GHOST_MODE_PERCPU | flags);
 	if (err < 0) {
 		fprintf(stderr, "fifo-percpu: cannot attach to enclave %d: %s\n", id,
 			strerror(-err));
@@ -316,7 +335,7 @@ int main(int argc, char **argv)
 		printf(" %d:%llu", cpu, (unsigned long long)per_cpu[cpu]);
 		unused += per_cpu[cpu] == 0;
 	}
-	printf("\n");
+	printf("%s\n", ga_successor_waiting(&agent) ? "; stepped down for a successor" : "");
 	/* Exit status 3: a CPU that could run threads never got one (the tests ask). */
-	return unused > 0 ? 3 : 0;
+	return unused > 0 && !ga_successor_waiting(&agent) ? 3 : 0;
 }

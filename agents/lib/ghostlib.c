@@ -35,7 +35,7 @@ int ga_attach(struct ghost_agent *a, int enclave_id, int mode)
 	    at.default_queue->magic != GHOST_QUEUE_MAGIC)
 		return -EPROTO;
 	a->enclave_id = enclave_id;
-	a->mode = mode;
+	a->mode = mode & ~(int)GHOST_ATTACH_UPGRADE;
 	a->status = at.status;
 	a->agent = at.agent;
 	a->default_queue = at.default_queue;
@@ -93,17 +93,23 @@ int ga_cpu_next(const struct ghost_agent *a, int cpu)
 	return rest ? __builtin_ctzll(rest) : -1;
 }
 
-int ga_parse_args(int argc, char **argv, int *enclave_id, uint64_t *exit_after)
+int ga_parse_args(int argc, char **argv, int *enclave_id, int *attach_flags,
+		  uint64_t *exit_after)
 {
 	char *end;
 	int i = 2;
 
 	*exit_after = 0;
+	*attach_flags = 0;
 	if (argc < 2)
 		goto usage;
 	*enclave_id = (int)strtol(argv[1], &end, 10);
 	if (*end || *enclave_id <= 0)
 		goto usage;
+	if (i < argc && !strcmp(argv[i], "upgrade")) {
+		*attach_flags = GHOST_ATTACH_UPGRADE;
+		i++;
+	}
 	if (i < argc && !strcmp(argv[i], "exit-when-empty") && ++i == argc)
 		goto usage;
 	if (i < argc) {
@@ -114,9 +120,10 @@ int ga_parse_args(int argc, char **argv, int *enclave_id, uint64_t *exit_after)
 	if (i == argc)
 		return 0;
 usage:
-	fprintf(stderr, "usage: %s ENCLAVE_ID [[exit-when-empty] N]\n"
-		"  schedules enclave ENCLAVE_ID; with N, exits once N of its threads have "
-		"died\n", argc > 0 ? argv[0] : "agent");
+	fprintf(stderr, "usage: %s ENCLAVE_ID [upgrade] [[exit-when-empty] N]\n"
+		"  schedules enclave ENCLAVE_ID; with upgrade, takes over from the agent "
+		"there\n  (live upgrade); with N, exits once N of its threads have died\n",
+		argc > 0 ? argv[0] : "agent");
 	return -1;
 }
 
@@ -258,7 +265,12 @@ bool ga_cpu_available(const struct ghost_agent *a, int cpu)
 
 bool ga_done(const struct ghost_agent *a)
 {
-	return __atomic_load_n(&a->done, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&a->done, __ATOMIC_ACQUIRE) || ga_successor_waiting(a);
+}
+
+bool ga_successor_waiting(const struct ghost_agent *a)
+{
+	return __atomic_load_n(&a->status->hdr.successor, __ATOMIC_ACQUIRE) != 0;
 }
 
 void ga_finish(struct ghost_agent *a, int self)

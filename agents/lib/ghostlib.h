@@ -48,7 +48,10 @@ struct ghost_agent {
 /* Attach this task to enclave_id as its agent in mode (GHOST_MODE_*): maps the status
  * area, the agent area and the default queue.  0, or a negative errno (-EPERM without
  * CAP_AGENT, -EBUSY if the enclave has an agent, -EPROTO if the kernel speaks another
- * ABI version). */
+ * ABI version).  With GHOST_ATTACH_UPGRADE or'ed into mode it takes over from the
+ * agent in charge (live upgrade): ga_start_agents' threads then wait in
+ * GHOST_AGENT_INIT until that agent has gone, and the policy starts with ga_resync
+ * (the reference agents always do: it costs one pass over the status words). */
 int ga_attach(struct ghost_agent *a, int enclave_id, int mode);
 /* One thread per enclave CPU: GHOST_AGENT_INIT(cpu), then fn(a, cpu, arg).  A thread
  * whose GHOST_AGENT_INIT fails ends the task (exit 1) after saying why: a CPU with no
@@ -58,9 +61,11 @@ int ga_start_agents(struct ghost_agent *a, ga_agent_fn fn, void *arg);
 /* Wait for every agent thread to return; 0, or the first positive errno. */
 int ga_join_agents(struct ghost_agent *a);
 
-/* The reference agents' command line: `PROG ENCLAVE_ID [[exit-when-empty] N]`.
- * *exit_after is N, 0 if absent.  0, or -1 after printing the usage. */
-int ga_parse_args(int argc, char **argv, int *enclave_id, uint64_t *exit_after);
+/* The reference agents' command line: `PROG ENCLAVE_ID [upgrade] [[exit-when-empty] N]`.
+ * *attach_flags is GHOST_ATTACH_UPGRADE with upgrade, else 0; *exit_after is N, 0
+ * if absent.  0, or -1 after printing the usage. */
+int ga_parse_args(int argc, char **argv, int *enclave_id, int *attach_flags,
+		  uint64_t *exit_after);
 
 /* The enclave's CPUs: the lowest one above cpu, -1 if none (cpu -1: the first). */
 int ga_cpu_next(const struct ghost_agent *a, int cpu);
@@ -103,8 +108,11 @@ bool ga_cpu_available(const struct ghost_agent *a, int cpu);
 int ga_global_cpu(const struct ghost_agent *a);
 /* Stopping every agent thread of the task: ga_finish sets done and pings the other
  * CPUs' agents so each sees it at its next wakeup; ga_count_deaths adds n thread
- * deaths and finishes once exit_after of them have been seen. */
+ * deaths and finishes once exit_after of them have been seen.  ga_done is also true
+ * once a successor waits to take over (ga_successor_waiting; the kernel pings every
+ * agent thread then): the policy should return, and the task exit, soon. */
 bool ga_done(const struct ghost_agent *a);
+bool ga_successor_waiting(const struct ghost_agent *a);
 void ga_finish(struct ghost_agent *a, int self);
 void ga_count_deaths(struct ghost_agent *a, int self, uint64_t n);
 /* False once the enclave is destroyed (the kernel clears its mode). */

@@ -28,6 +28,17 @@
  *	    central: the global agent spins; the others GHOST_WAIT until made global
  *	agent task ends -> the enclave is destroyed: its threads go back to native
  *
+ * Live upgrade (the enclave and its threads stay; docs/TRICKS.md):
+ *
+ *	new agent task: GHOST_ATTACH(id, mode | GHOST_ATTACH_UPGRADE) -> mapped, and
+ *	    hdr.successor = its task id; the old agent's threads are pinged
+ *	old agent: sees hdr.successor, finishes, exits (or is killed, SYS_kill)
+ *	kernel, as the old agent task ends: its queues go (every thread's messages go
+ *	    to the default queue again), decisions not yet run are undone (PREEMPTED),
+ *	    every Aseq moves, the new task is in charge (hdr.agent_gen++)
+ *	new agent's threads: GHOST_AGENT_INIT(cpu) waits until then; the agent rebuilds
+ *	    its view from the status words and carries on
+ *
  * Every message about a thread carries the Tseq after the event; every transaction
  * names the Tseq the agent decided on.  If the kernel has moved on (a newer message is
  * on its way), the commit fails with GHOST_TXN_THREAD_STALE and changes nothing: the
@@ -42,7 +53,7 @@
 
 #include <stdint.h>
 
-#define GHOST_ABI_VERSION	2
+#define GHOST_ABI_VERSION	3
 
 /* Messages. */
 enum ghost_msg_type {
@@ -199,7 +210,11 @@ struct ghost_enclave_status {
 	uint32_t global_gen;	/* moves at every change of global agent */
 	uint32_t default_queue;	/* id of the default queue */
 	uint32_t nthreads;	/* threads in the enclave now */
-	uint64_t reserved[59];
+	uint32_t successor;	/* task id of an agent waiting to take over (live
+				 * upgrade, GHOST_ATTACH_UPGRADE), 0 if none: the
+				 * agent in charge should finish and exit */
+	uint32_t agent_gen;	/* moves each time another agent task takes charge */
+	uint64_t reserved[58];
 };
 
 _Static_assert(sizeof(struct ghost_enclave_status) == 512, "enclave header layout");
@@ -266,9 +281,22 @@ enum ghost_op {
 					 * the agent is ejected (the enclave destroyed, its
 					 * threads native).  Default 1 s; 0 disables; 10 ms to
 					 * an hour.  Also the enclave's agent may */
+	GHOST_ENCLAVE_ADD_TASK,		/* (id, task) -> threads added: every thread of the
+					 * task joins (one in an enclave already is left
+					 * where it is), and its new threads are born in id */
+	GHOST_ENCLAVE_BLACKOUT,		/* (id, reset) -> ns: the longest time a thread of
+					 * the enclave waited to run while one of its CPUs
+					 * was free (no enclave thread, no native work; the
+					 * global agent's CPU is never free), measured when
+					 * the thread ran there; reset 1 starts afresh */
+	GHOST_ENCLAVE_FATE,		/* (id, struct ghost_enclave_end *out) -> 0: how a
+					 * destroyed enclave ended (the last
+					 * GHOST_ENCLAVE_ENDS are kept); EBUSY: it lives;
+					 * ENOENT: unknown or forgotten; no capability */
 	/* Agents, CAP_AGENT. */
 	GHOST_ATTACH = 16,		/* (id, mode, struct ghost_attach *out) -> 0: maps the
-					 * areas into this task; EBUSY: it has an agent */
+					 * areas into this task; EBUSY: it has an agent (and,
+					 * with GHOST_ATTACH_UPGRADE in mode, a successor) */
 	GHOST_AGENT_INIT,		/* (cpu) -> 0: this thread becomes cpu's agent: pinned
 					 * there, above ghost threads, below native ones */
 	GHOST_QUEUE_CREATE,		/* (nslots, struct ghost_queue **out) -> queue id */
@@ -288,6 +316,11 @@ enum ghost_op {
 					 * commit sends an IPI (0, the default unless
 					 * ghost.idle=poll), or they poll for it (1) */
 };
+
+/* GHOST_ATTACH: or'ed into mode, take over from the agent in charge (live upgrade,
+ * above).  Until the old agent task ends, this task's GHOST_AGENT_INIT waits and its
+ * other agent calls fail with EAGAIN. */
+#define GHOST_ATTACH_UPGRADE	(1u << 8)
 
 /* GHOST_COMMIT flags. */
 #define GHOST_COMMIT_SYNC	(1u << 0)	/* all or nothing: if one fails, the rest
@@ -313,9 +346,35 @@ struct ghost_enclave_info {
 	uint32_t global_cpu;	/* as in the enclave's status header */
 	uint32_t global_gen;
 	uint32_t agents;	/* agent threads (GHOST_AGENT_INIT done) */
-	uint32_t reserved;
+	uint32_t upgrades;	/* live upgrades: times another agent task took charge */
 	uint64_t messages;	/* posted to its queues since creation */
 	uint64_t commits;	/* transactions COMPLETE since creation */
+	uint64_t natives;	/* threads sent back to the native class (removed, or
+				 * the enclave destroyed); a live upgrade sends none */
 };
 
-_Static_assert(sizeof(struct ghost_enclave_info) == 56, "enclave info layout");
+_Static_assert(sizeof(struct ghost_enclave_info) == 64, "enclave info layout");
+
+/* GHOST_ENCLAVE_FATE: why an enclave ended. */
+enum ghost_end_reason {
+	GHOST_END_DESTROYED = 1,	/* GHOST_ENCLAVE_DESTROY */
+	GHOST_END_AGENT_EXITED,		/* the agent task ended; status its exit status */
+	GHOST_END_AGENT_FAULT,		/* the agent task faulted; status the vector */
+	GHOST_END_AGENT_KILLED,		/* the agent task was killed (SYS_kill) */
+	GHOST_END_WATCHDOG,		/* ejected: tid waited wait_ns to run */
+};
+
+#define GHOST_ENCLAVE_ENDS	16
+
+struct ghost_enclave_end {
+	uint32_t id;
+	uint32_t reason;	/* enum ghost_end_reason */
+	uint32_t agent_task;	/* the agent in charge then, 0 if none */
+	int32_t status;		/* per reason */
+	uint32_t nthreads;	/* threads sent back to native */
+	uint32_t reserved;
+	uint64_t tid;		/* GHOST_END_WATCHDOG: the thread that waited */
+	uint64_t wait_ns;	/* GHOST_END_WATCHDOG: how long */
+};
+
+_Static_assert(sizeof(struct ghost_enclave_end) == 40, "enclave end layout");

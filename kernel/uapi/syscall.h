@@ -43,6 +43,10 @@ enum wisp_syscall {
 	SYS_module = 20,	/* (const char *name, void *buf, size_t len, size_t offset) ->
 				 * bytes of boot module name from offset copied to buf (0 at
 				 * the end); -ENOENT: no such module.  Scenario files come so */
+	SYS_kill = 21,		/* (long task) -> 0: end the task, status WAIT_KILLED (its
+				 * waiter still reaps it); CAP_ENCLAVE: a control program
+				 * stops an agent that will not step down; -ENOENT: no such
+				 * live task, -EINVAL: the caller itself */
 	SYS_count
 };
 
@@ -60,3 +64,5 @@ enum wisp_syscall {
 
 /* SYS_wait status of a task killed by a fault: 128 + vector, as a shell would say. */
 #define WAIT_FAULT_BASE	128
+/* SYS_wait status of a task ended by SYS_kill. */
+#define WAIT_KILLED	160
