@@ -463,6 +463,7 @@ unsigned enclave_list(struct ghost_enclave_info *out, unsigned n)
 				.messages = READ_ONCE(e->messages),
 				.commits = READ_ONCE(e->commits),
 				.natives = e->natives,
+				.successor = e->successor ? (uint32_t)e->successor->id : 0,
 			};
 			spin_unlock(&e->lock);
 		}

@@ -157,6 +157,8 @@ noreturn void ktest_run(void)
 		init_run_user_tests("usertests");
 	if (!strcmp(requested, "ghost"))
 		init_run_user_tests("ghosttests");
+	if (!strcmp(requested, "faults"))
+		init_run_user_tests("faulttests");
 	failed += check_names(requested);
 	if (n < (size_t)(__ktest_end - __ktest_start))
 		failed++;

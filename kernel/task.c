@@ -112,16 +112,17 @@ static void task_free(struct task *t)
 }
 
 /* Start th, in the task's enclave if it has one (born there, never native); if the
- * enclave is gone, it starts native. */
-static void start_thread(struct task *t, struct thread *th)
+ * enclave is gone, it starts native.  Called with t->lock held (interrupts off), so
+ * the enclave reference is returned for the caller to drop once they are on again
+ * (the last enclave_put waits for an IPI round). */
+static struct enclave *start_thread(struct task *t, struct thread *th)
 {
 	int id = READ_ONCE(t->spawn_enclave);
 	struct enclave *e = id ? enclave_get(id) : NULL;
 	int err = e ? enclave_add_thread(e, th) : -ENOENT;
-	if (e)
-		enclave_put(e);
 	if (err)
 		thread_start(th);
+	return e;
 }
 
 long task_spawn(const char *cmdline, unsigned caps)
@@ -203,8 +204,10 @@ long task_spawn_in(const char *cmdline, unsigned caps, int enclave)
 	flags = spin_lock_irqsave(&t->lock);	/* task_join_enclave may look already */
 	list_insert_before(&t->threads, &th->task_link);
 	t->nthreads = 1;
-	start_thread(t, th);
+	struct enclave *e = start_thread(t, th);
 	spin_unlock_irqrestore(&t->lock, flags);
+	if (e)
+		enclave_put(e);
 	return id;
 }
 
@@ -406,12 +409,15 @@ long task_thread_create(uintptr_t entry, uintptr_t arg, uintptr_t stack)
 	/* Listed and started in one step: task_join_enclave sees started threads only. */
 	unsigned long flags = spin_lock_irqsave(&t->lock);
 	bool dying = t->exiting;
+	struct enclave *e = NULL;
 	if (!dying) {
 		list_insert_before(&t->threads, &th->task_link);
 		t->nthreads++;
-		start_thread(t, th);
+		e = start_thread(t, th);
 	}
 	spin_unlock_irqrestore(&t->lock, flags);
+	if (e)
+		enclave_put(e);
 	if (dying) {
 		f = spin_lock_irqsave(&t->joins.lock);
 		list_remove(&r->link);

@@ -351,9 +351,11 @@ struct ghost_enclave_info {
 	uint64_t commits;	/* transactions COMPLETE since creation */
 	uint64_t natives;	/* threads sent back to the native class (removed, or
 				 * the enclave destroyed); a live upgrade sends none */
+	uint32_t successor;	/* as in the enclave's status header */
+	uint32_t reserved;
 };
 
-_Static_assert(sizeof(struct ghost_enclave_info) == 64, "enclave info layout");
+_Static_assert(sizeof(struct ghost_enclave_info) == 72, "enclave info layout");
 
 /* GHOST_ENCLAVE_FATE: why an enclave ended. */
 enum ghost_end_reason {
