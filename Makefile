@@ -159,7 +159,7 @@ USER_SRC_DIRS := tests/user tests/bench tests/agents agents/lib agents/fifo-perc
 	agents/fifo-central workloads control
 BROKEN_AGENTS := broken-never broken-spin broken-wrong-cpu broken-other-enclave broken-stale \
 	broken-crash-commit broken-exit-busy broken-flood
-USER_PROGS := hello usertests ghosttests faulttests benchsched benchghost \
+USER_PROGS := hello usertests ghosttests faulttests benchsched benchghost benchfaults \
 	fifo-percpu fifo-central workload scenario $(BROKEN_AGENTS)
 USER_ELFS := $(patsubst %,$(BUILD)/user/%.elf,$(USER_PROGS))
 

@@ -508,7 +508,9 @@ void enclave_dump(struct enclave *e)
 	spin_unlock_irqrestore(&e->lock, flags);
 }
 
-/* Drop a latch t holds on some CPU, if any.  t->lock held. */
+/* Drop a latch t holds on some CPU, if any.  t->lock held.  A latch is held from
+ * the commit until the thread arrives on that CPU: if that CPU has picked it
+ * already, it is that CPU's current thread once we hold its run queue lock. */
 static void unlatch(struct thread *t)
 {
 	if (!t->latched_cpu)
@@ -561,14 +563,16 @@ static void agent_to_native(struct enclave *e, unsigned cpu)
 	unsigned long flags = spin_lock_irqsave(&t->lock);
 	t->agent_of = NULL;
 	t->affinity = cpus_online;
-	bool queued = t->class == &agent_class && t->state == THREAD_RUNNABLE &&
-		      t->born && READ_ONCE(cpus[t->cpu].curr) != t;
+	/* Decided under its CPU's run queue lock, which schedule() requeues it under
+	 * with the class it reads there: if it sits in the agent queue now, it moves to
+	 * a native one here; if it is running, schedule() requeues it as native later.
+	 * (Left in the agent queue as a native thread, it would starve behind every
+	 * native thread of that CPU.) */
 	struct cpu *c = &cpus[t->cpu];
 	spin_lock(&c->rq_lock);
-	if (queued && !list_empty(&t->rq_link))
+	bool queued = t->class == &agent_class && !list_empty(&t->rq_link);
+	if (queued)
 		list_remove(&t->rq_link);
-	else
-		queued = false;
 	t->class = &native_class;
 	spin_unlock(&c->rq_lock);
 	spin_unlock_irqrestore(&t->lock, flags);
@@ -1310,6 +1314,7 @@ void ghost_arrive(struct thread *t)
 		return;
 	spin_lock(&t->lock);
 	struct enclave *e = t->enclave;
+	t->latched_cpu = 0;	/* picked: it has arrived */
 	if (e && t->class == &ghost_class) {
 		t->ghost_running = true;
 		thread_status(e, t, GHOST_SW_RUNNABLE | GHOST_SW_ON_CPU, t->last_start);
@@ -1458,9 +1463,13 @@ static struct thread *ghost_pick(struct cpu *c)
 	if (!t)
 		return NULL;
 	c->ghost_next = NULL;
-	t->latched_cpu = 0;
-	if (t->class != &ghost_class || t->state != THREAD_RUNNABLE)
+	if (t->class != &ghost_class || t->state != THREAD_RUNNABLE) {
+		t->latched_cpu = 0;
 		return NULL;
+	}
+	/* latched_cpu stays set until it arrives (ghost_arrive): a thread on its way
+	 * here is no commit's to take, and unlatch, finding it, learns it is ours now
+	 * (curr, under this lock). */
 	/* It may still be leaving the CPU it last ran on; that CPU needs nothing of
 	 * ours to finish (docs/TRICKS.md, "The switch").  Unless that CPU is this one:
 	 * committed again while it yielded here, it simply goes on running. */

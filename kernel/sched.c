@@ -253,16 +253,18 @@ noreturn void sched_idle_loop(void)
 			schedule();
 			continue;
 		}
-		sti();
+		/* Interrupts stay off from the steal to the enqueue: preempted between
+		 * them, this idle thread would hold the stolen thread, on no queue,
+		 * until the CPU next had nothing else to run. */
 		struct thread *t = NULL;
 		for (size_t i = 0; i < ARRAY_SIZE(classes) && !t; i++)
 			if (classes[i]->steal)
 				t = classes[i]->steal(c);
 		if (t) {
 			sched_enqueue_on(t, c->id);
+			sti();
 			continue;
 		}
-		cli();
 		ghost_idle(c);		/* an enclave CPU runs a hint the agent left */
 		if (READ_ONCE(c->nr_native) || READ_ONCE(c->need_resched)) {
 			sti();

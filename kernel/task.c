@@ -364,8 +364,13 @@ noreturn void task_fault(unsigned vector, uintptr_t rip, uintptr_t addr)
 void task_check_exit(void)
 {
 	struct task *t = task_current();
-	if (t && READ_ONCE(t->exiting))
+	if (t && READ_ONCE(t->exiting)) {
+		/* From an interrupt the way out runs with interrupts off, but the last
+		 * thread's task_end may wait for other CPUs (enclave_put's IPI round);
+		 * the interrupt is acknowledged, so they go on, as for a fault. */
+		arch_irq_restore(RFLAGS_IF);
 		task_thread_exit(0);
+	}
 }
 
 int task_wait(long id, int *status)

@@ -159,7 +159,7 @@ static void fill_cpus(int self, const uint32_t *aseq)
 	if (!mask)
 		return;
 	n = ga_commit(&agent, mask, 0);
-	if (n < 0)
+	if (n < 0 && ga_enclave_alive(&agent))	/* else: destroyed, the policy ends */
 		fprintf(stderr, "fifo-central: GHOST_COMMIT failed: %s\n", strerror((int)-n));
 	/* Last CPU first: threads put back at the head keep their order. */
 	for (int cpu = GHOST_MAX_CPUS - 1; cpu >= 0; cpu--)

@@ -211,8 +211,9 @@ static void run(struct pcpu *p, int self, struct ga_thread *t, uint32_t aseq)
 	ga_txn_set(&agent, self, t->tid, t->tseq, aseq, 0);
 	n = ga_commit(&agent, 1ull << self, GHOST_COMMIT_WAIT);
 	if (n < 0) {
-		fprintf(stderr, "fifo-percpu: CPU %d: GHOST_COMMIT failed: %s\n", self,
-			strerror((int)-n));
+		if (ga_enclave_alive(&agent))	/* else: destroyed, the policy ends */
+			fprintf(stderr, "fifo-percpu: CPU %d: GHOST_COMMIT failed: %s\n", self,
+				strerror((int)-n));
 		ga_finish(&agent, self);
 		return;
 	}

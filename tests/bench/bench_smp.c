@@ -21,13 +21,15 @@ static char which[16];
 
 static int set_bench(const char *v)
 {
-	if (!v || (strcmp(v, "smp") && strcmp(v, "sched") && strcmp(v, "ghost")))
+	if (!v || (strcmp(v, "smp") && strcmp(v, "sched") && strcmp(v, "ghost") &&
+		   strcmp(v, "faults")))
 		return -EINVAL;
 	strlcpy(which, v, sizeof(which));
 	return 0;
 }
-KERNEL_ARG(bench, "bench=smp|sched|ghost: measure (IPIs and timers; scheduling, from the "
-	   "benchsched program; the ghOSt paths, from benchghost), print JSON lines, power off",
+KERNEL_ARG(bench, "bench=smp|sched|ghost|faults: measure (IPIs and timers; scheduling, from "
+	   "the benchsched program; the ghOSt paths, from benchghost; agent death and upgrade, "
+	   "from benchfaults), print JSON lines, power off",
 	   set_bench);
 
 int init_run(const char *cmd);	/* kernel/init.c */
@@ -100,8 +102,9 @@ void bench_run_requested(void)
 {
 	if (!which[0])
 		return;
-	if (!strcmp(which, "sched") || !strcmp(which, "ghost")) {
-		int status = init_run(which[0] == 's' ? "benchsched" : "benchghost");
+	if (!strcmp(which, "sched") || !strcmp(which, "ghost") || !strcmp(which, "faults")) {
+		int status = init_run(which[0] == 's' ? "benchsched" :
+				      which[0] == 'g' ? "benchghost" : "benchfaults");
 		arch_power_off(status == 0 ? 0 : 1);
 	}
 	uint64_t *v = kmalloc(SAMPLES * sizeof(uint64_t));
