@@ -9,6 +9,10 @@
  *	agent NAME PROGRAM ARGS	start PROGRAM with the enclave's id as its first argument
  *	run NAME PROGRAM ARGS	start PROGRAM with every thread born in enclave NAME
  *				(NAME "native": an ordinary program)
+ *	serve NAME PROGRAM ARGS	start PROGRAM natively with CAP_ENCLAVE and the
+ *				enclave's id (0 for "native") as its first argument: it
+ *				moves the threads it chooses into the enclave itself (a
+ *				load generator stays outside: workloads/dispersion)
  *	watchdog NAME MS	the enclave's watchdog timeout (0: off; default 1000)
  *	monitor MS		a line of counters per enclave every MS, during
  *				`sleep` and after the last command while runs last
@@ -38,6 +42,7 @@
 #include <wisp.h>
 
 #define MAX_LINES	64
+#define MAX_WORDS	16
 #define MAX_ENCLAVES	8
 #define MAX_RUNS	16
 #define FILE_MAX	8192
@@ -46,7 +51,7 @@
 
 struct cmd {
 	int line;
-	char *word[8];		/* the command's words, NULL-terminated */
+	char *word[MAX_WORDS + 1];	/* the command's words, NULL-terminated */
 	int nwords;
 };
 
@@ -121,10 +126,10 @@ static int check(struct cmd *c, int n)
 				return bad(line, "not a CPU list (like 1-3,5):", c[i].word[2]);
 			strcpy(enclaves[nenclaves].name, c[i].word[1]);
 			enclaves[nenclaves++].cpus = m;
-		} else if (!strcmp(op, "agent") || !strcmp(op, "run")) {
+		} else if (!strcmp(op, "agent") || !strcmp(op, "run") || !strcmp(op, "serve")) {
 			if (nw < 3)
-				return bad(line, "usage: agent|run ENCLAVE PROGRAM ARGS...", NULL);
-			bool native = !strcmp(op, "run") && !strcmp(c[i].word[1], "native");
+				return bad(line, "usage: agent|run|serve ENCLAVE PROGRAM ARGS...", NULL);
+			bool native = strcmp(op, "agent") && !strcmp(c[i].word[1], "native");
 			if (!native && find(c[i].word[1]) < 0)
 				return bad(line, "no enclave named", c[i].word[1]);
 			char probe;
@@ -186,7 +191,7 @@ static int parse(char *text, struct cmd *c)
 			*hash = '\0';
 		struct cmd k = { .line = line };
 		for (char *w = strtok(s, " \t\r"); w; w = strtok(NULL, " \t\r")) {
-			if (k.nwords == 7)
+			if (k.nwords == MAX_WORDS)
 				return bad(line, "too many words", NULL);
 			k.word[k.nwords++] = w;
 		}
@@ -424,6 +429,15 @@ int main(int argc, char **argv)
 			r = wisp_spawn_enclave(cmdline, 0, e < 0 ? 0 : enclaves[e].id);
 			if (r > 0 && nruns < MAX_RUNS) {
 				run_enclave[nruns] = e;
+				runs[nruns++] = r;
+			}
+		} else if (!strcmp(op, "serve")) {
+			char id[16];
+			snprintf(id, sizeof(id), "%d", e < 0 ? 0 : enclaves[e].id);
+			join_words(cmdline, sizeof(cmdline), &c->word[2], id);
+			r = wisp_spawn_caps(cmdline, CAP_ENCLAVE);
+			if (r > 0 && nruns < MAX_RUNS) {
+				run_enclave[nruns] = -1;
 				runs[nruns++] = r;
 			}
 		} else if (!strcmp(op, "watchdog")) {

@@ -26,7 +26,7 @@ struct boot_module {
 };
 
 #define BOOT_MAX_REGIONS	128
-#define BOOT_MAX_MODULES	32
+#define BOOT_MAX_MODULES	128
 #define BOOT_CMDLINE_MAX	1024
 
 struct boot_info {

@@ -167,10 +167,10 @@ static struct gqueue *cpu_queue(struct enclave *e, unsigned cpu)
 	return e->def;
 }
 
-static void cpu_event(struct enclave *e, unsigned cpu, uint16_t type)
+static void cpu_event(struct enclave *e, unsigned cpu, uint16_t type, uint64_t arg)
 {
 	uint64_t now = clock_ns();
-	struct ghost_msg m = { .type = type, .cpu = (uint16_t)cpu, .time_ns = now };
+	struct ghost_msg m = { .type = type, .cpu = (uint16_t)cpu, .time_ns = now, .arg = arg };
 	spin_lock(&e->qlock);
 	struct gqueue *q = cpu_queue(e, cpu);
 	spin_unlock(&e->qlock);
@@ -337,6 +337,8 @@ struct enclave *enclave_create(const cpumask_t *set, int *err)
 	waitq_init(&e->handover_wq, "agent handover");
 	for (unsigned c = 0; c < MAX_CPUS; c++) {
 		waitq_init(&e->slots[c].wq, "agent");
+		e->slots[c].e = e;
+		e->slots[c].cpu = c;
 	}
 	e->status_shm = shm_create(sizeof(struct ghost_status_area));
 	e->agent_shm = shm_create(sizeof(struct ghost_agent_area));
@@ -430,8 +432,10 @@ void enclave_put(struct enclave *e)
 	 * CPU's enclave, a deferred wake) it has finished with. */
 	assert(arch_irqs_enabled());
 	smp_call(&cpus_online, nothing, NULL, true);
-	for (unsigned c = 0; c < MAX_CPUS; c++)
+	for (unsigned c = 0; c < MAX_CPUS; c++) {
 		timer_cancel(&e->slots[c].timeout);
+		timer_cancel(&e->slots[c].agent_timer);
+	}
 	timer_cancel(&e->watchdog);	/* it saw dying: it arms itself no more */
 	enclave_free(e);
 }
@@ -933,6 +937,8 @@ static bool handover(struct enclave *e, struct task *old, const char *why)
 	}
 	e->tick_ns = 0;
 	e->idle_poll = ghost_idle_poll;
+	for_each_cpu_in(c, &e->cpus)
+		timer_cancel(&e->slots[c].agent_timer);	/* its callback takes no e->lock */
 	old->ghost_enclave = NULL;
 	struct task *new = e->successor;
 	e->successor = NULL;
@@ -1073,6 +1079,29 @@ void enclave_ping(struct enclave *e, unsigned cpu)
 	__atomic_add_fetch(&e->status->cpu[cpu].aseq, 1, __ATOMIC_RELEASE);
 	wake_slot(&e->slots[cpu], true);
 	sched_set_need_resched(&cpus[cpu]);	/* an idle CPU looks at its hints */
+}
+
+static void agent_timer_fired(struct timer *tm)
+{
+	struct agent_slot *s = container_of(tm, struct agent_slot, agent_timer);
+	unsigned long flags = arch_irq_save();
+	if (!READ_ONCE(s->e->dying))
+		cpu_event(s->e, s->cpu, GHOST_MSG_AGENT_TIMER, READ_ONCE(s->timer_cookie));
+	ghost_flush_wakes();
+	arch_irq_restore(flags);
+}
+
+int enclave_timer_arm(struct enclave *e, unsigned cpu, uint64_t deadline, uint64_t cookie)
+{
+	if (cpu >= MAX_CPUS || !cpumask_test(&e->cpus, cpu))
+		return -EINVAL;
+	struct agent_slot *s = &e->slots[cpu];
+	unsigned long flags = spin_lock_irqsave(&e->lock);
+	timer_cancel(&s->agent_timer);	/* its callback takes no e->lock */
+	s->timer_cookie = cookie;
+	int err = deadline && !e->dying ? timer_arm(&s->agent_timer, cpu, deadline, agent_timer_fired) : 0;
+	spin_unlock_irqrestore(&e->lock, flags);
+	return err;
 }
 
 int enclave_queue_create(struct enclave *e, uint32_t nslots, uintptr_t *uaddr)
@@ -1288,7 +1317,7 @@ void ghost_switch(struct cpu *c, struct thread *prev, struct thread *next)
 	if (busy == c->ghost_cpu_busy)
 		return;
 	c->ghost_cpu_busy = busy;
-	cpu_event(e, c->id, busy ? GHOST_MSG_CPU_TAKEN : GHOST_MSG_CPU_AVAILABLE);
+	cpu_event(e, c->id, busy ? GHOST_MSG_CPU_TAKEN : GHOST_MSG_CPU_AVAILABLE, 0);
 	if (!busy || e->mode != GHOST_MODE_CENTRAL || READ_ONCE(e->status->hdr.global_cpu) != c->id)
 		return;
 	/* The global agent's CPU went to a native thread (whether the agent was

@@ -48,6 +48,10 @@ struct agent_slot {
 	struct waitq wq;		/* the agent sleeps here (GHOST_WAIT) */
 	bool kick;			/* [wq.lock] a ping or handoff is pending */
 	struct timer timeout;		/* ends a GHOST_WAIT with a timeout */
+	struct timer agent_timer;	/* GHOST_TIMER_ARM */
+	uint64_t timer_cookie;		/* [enclave lock] */
+	struct enclave *e;		/* [b] whose slot this is */
+	unsigned cpu;			/* [b] */
 };
 
 struct enclave {
@@ -143,6 +147,8 @@ int enclave_agent_init(struct enclave *e, struct thread *t, unsigned cpu);
 /* Block agent thread t of cpu until it should run (see GHOST_WAIT). */
 int enclave_agent_wait(struct enclave *e, unsigned cpu, uint64_t timeout_ns);
 void enclave_ping(struct enclave *e, unsigned cpu);
+/* GHOST_TIMER_ARM: 0, or -EINVAL (cpu not the enclave's). */
+int enclave_timer_arm(struct enclave *e, unsigned cpu, uint64_t deadline, uint64_t cookie);
 int enclave_queue_create(struct enclave *e, uint32_t nslots, uintptr_t *uaddr);
 int enclave_queue_destroy(struct enclave *e, int qid);
 int enclave_associate(struct enclave *e, uint64_t tid, int qid);

@@ -209,6 +209,9 @@ static long agent_op(long op, long a, long b, long c)
 		else
 			e->tick_ns = (uint64_t)a;
 		break;
+	case GHOST_TIMER_ARM:
+		r = a < 0 || a >= MAX_CPUS ? -EINVAL : enclave_timer_arm(e, (unsigned)a, (uint64_t)b, (uint64_t)c);
+		break;
 	case GHOST_SET_IDLE_POLL:
 		if (a != 0 && a != 1)
 			r = -EINVAL;
@@ -265,6 +268,7 @@ long sys_ghost(long op, long a, long b, long c, long d, long f)
 	case GHOST_AGENT_INIT: case GHOST_QUEUE_CREATE: case GHOST_QUEUE_DESTROY:
 	case GHOST_ASSOCIATE_QUEUE: case GHOST_CONFIG_QUEUE_WAKEUP: case GHOST_COMMIT:
 	case GHOST_WAIT: case GHOST_PING: case GHOST_SET_TICK: case GHOST_SET_IDLE_POLL:
+	case GHOST_TIMER_ARM:
 		return has(CAP_AGENT) ? agent_op(op, a, b, c) : -EPERM;
 	default:
 		return -EINVAL;

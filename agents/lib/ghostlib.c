@@ -356,6 +356,11 @@ int ga_ping(int cpu)
 	return (int)ghost(GHOST_PING, cpu, 0, 0);
 }
 
+int ga_timer_arm(int cpu, uint64_t deadline_ns, uint64_t cookie)
+{
+	return (int)ghost(GHOST_TIMER_ARM, cpu, (long)deadline_ns, (long)cookie);
+}
+
 /* We are the ring's only writer of head; the kernel's acquire of head sees the hint. */
 bool ga_hint_push(struct ghost_agent *a, int cpu, uint64_t tid, uint32_t tseq)
 {

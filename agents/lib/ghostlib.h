@@ -132,6 +132,10 @@ const char *ga_txn_state_name(uint32_t state);
  * or timeout_ns (0: none).  0 or a negative errno. */
 int ga_wait(uint64_t timeout_ns);
 int ga_ping(int cpu);
+/* At deadline_ns (wisp_clock_ns time) the kernel posts GHOST_MSG_AGENT_TIMER for cpu,
+ * arg cookie, to the queue that wakes cpu's agent (else the default queue).  One
+ * timer per CPU: arming again replaces it; deadline 0 cancels.  0 or -EINVAL. */
+int ga_timer_arm(int cpu, uint64_t deadline_ns, uint64_t cookie);
 
 /* Offer (tid, tseq) to cpu's idle path; false when its ring is full. */
 bool ga_hint_push(struct ghost_agent *a, int cpu, uint64_t tid, uint32_t tseq);

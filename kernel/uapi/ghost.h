@@ -68,6 +68,8 @@ enum ghost_msg_type {
 	GHOST_MSG_TIMER_TICK = 32,
 	GHOST_MSG_CPU_AVAILABLE,	/* a CPU became the enclave's to use */
 	GHOST_MSG_CPU_TAKEN,		/* a native thread (or removal) took a CPU */
+	GHOST_MSG_AGENT_TIMER,		/* a timer the agent armed on cpu expired; arg
+					 * is the cookie it gave (GHOST_TIMER_ARM) */
 };
 
 /* One message: 32 bytes, two to a cache line. */
@@ -315,6 +317,12 @@ enum ghost_op {
 	GHOST_SET_IDLE_POLL,		/* (0 or 1) -> 0: idle enclave CPUs halt, and a remote
 					 * commit sends an IPI (0, the default unless
 					 * ghost.idle=poll), or they poll for it (1) */
+	GHOST_TIMER_ARM,		/* (cpu, deadline_ns, cookie) -> 0: at deadline (the
+					 * kernel clock, SYS_clock's) post AGENT_TIMER with
+					 * cookie for cpu, to the queue that wakes cpu's agent
+					 * (else the default queue), moving cpu's Aseq; one
+					 * timer per CPU, re-arming replaces it, deadline 0
+					 * cancels; a past deadline fires at once */
 };
 
 /* GHOST_ATTACH: or'ed into mode, take over from the agent in charge (live upgrade,

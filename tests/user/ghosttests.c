@@ -418,6 +418,50 @@ static int c_group_commits(void)
 	return 0;
 }
 
+/* Agent timers: one fires once, with its cookie, no earlier than its deadline, and
+ * moves the CPU's Aseq; re-arming replaces, 0 cancels.  And a transaction preempts a
+ * running ghost thread: committing another thread to its CPU. */
+static int c_agent_timer(void)
+{
+	struct ghost_msg m;
+	CHECK(wisp_ghost(GHOST_TIMER_ARM, 0, 1, 0) == -EINVAL);	/* CPU 0: not ours */
+	uint32_t before = aseq(2);
+	uint64_t deadline = wisp_clock_ns() + 2000000;
+	CHECK(wisp_ghost(GHOST_TIMER_ARM, 2, (long)(deadline + 1000000000), 5) == 0);
+	CHECK(wisp_ghost(GHOST_TIMER_ARM, 2, (long)deadline, 77) == 0);	/* replaces */
+	CHECK(next(at.default_queue, &m, true));
+	CHECK(m.type == GHOST_MSG_AGENT_TIMER && m.cpu == 2 && m.arg == 77 && m.time_ns >= deadline);
+	CHECK(aseq(2) != before);
+	CHECK(wisp_ghost(GHOST_TIMER_ARM, 3, (long)(wisp_clock_ns() + 3000000), 9) == 0);
+	CHECK(wisp_ghost(GHOST_TIMER_ARM, 3, 0, 0) == 0);		/* cancelled */
+	wisp_sleep_ns(10000000);
+	CHECK(!pop(at.default_queue, &m));
+	/* Preemption by transaction: b replaces a spinning a on CPU 2. */
+	long t1 = child("P"), t2 = child("P");
+	uint64_t a = created(), b = created();
+	CHECK(t1 > 0 && t2 > 0 && a && b);
+	CHECK(run_on(2, a) == GHOST_TXN_COMPLETE);
+	uint64_t end = wisp_clock_ns() + WAIT_NS;
+	while (!(status_of(a).flags & GHOST_SW_ON_CPU) && wisp_clock_ns() < end)
+		wisp_sleep_ns(100000);
+	CHECK(run_on(2, b) == GHOST_TXN_COMPLETE);
+	CHECK(!expect(at.default_queue, a, GHOST_MSG_THREAD_PREEMPTED, 2));
+	CHECK(run_on(3, a) == GHOST_TXN_COMPLETE);
+	/* Both finish: run whichever waits, as long as they do. */
+	int dead = 0;
+	while (dead < 2 && next(at.default_queue, &m, false)) {
+		if (m.type == GHOST_MSG_THREAD_DEAD)
+			dead++;
+		else if (m.type == GHOST_MSG_THREAD_PREEMPTED || m.type == GHOST_MSG_THREAD_YIELD)
+			CHECK(run_on(3, m.tid) == GHOST_TXN_COMPLETE);
+	}
+	CHECK(dead == 2);
+	int status;
+	CHECK(wisp_wait(t1, &status) == t1 && status == 0);
+	CHECK(wisp_wait(t2, &status) == t2 && status == 0);
+	return 0;
+}
+
 /* A queue of 4 slots gets more messages than it holds: the kernel counts the
  * overflow, keeps what it had, and the status word tells the truth. */
 static int c_overflow(void)
@@ -730,6 +774,7 @@ static const struct {
 	{ "associate_queue", c_associate_queue, true },
 	{ "txn_failures", c_txn_failures, true },
 	{ "group_commits", c_group_commits, true },
+	{ "agent_timer", c_agent_timer, true },
 	{ "overflow", c_overflow, true },
 	{ "idle_hints", c_idle_hints, true },
 	{ "permissions", c_permissions, true },

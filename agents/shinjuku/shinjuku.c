@@ -1,0 +1,231 @@
+/* agents/shinjuku/shinjuku.c: Shinjuku, a centralized FIFO with µs-scale
+ * preemption (Kaffes et al., NSDI 2019), as the ghOSt paper ran it (§4.2).
+ *
+ * Policy: one FIFO of runnable threads for the whole enclave.  A free CPU (any
+ * enclave CPU but the global agent's own) runs the head of the FIFO at once.  A
+ * thread that has run for a time slice (default 30 µs) while others wait is
+ * preempted and goes to the back; one that blocks, yields or is preempted by a
+ * native thread goes to the back when it is runnable again.  Short requests thus
+ * never wait behind a long one for more than a slice per thread ahead of them.
+ *
+ * Mechanism: GHOST_MODE_CENTRAL.  The global agent spins on the default queue (which
+ * wakes nobody) and the clock.  Per CPU it keeps the thread it sent there and when
+ * the commit completed; preempting is committing the FIFO head onto that CPU, which
+ * the kernel carries out by taking the running thread off (THREAD_PREEMPTED, which
+ * puts it at the back).  Every free CPU and every expired slice is served by one
+ * group commit per round, each with the CPU's Aseq read before the queue was
+ * drained.  Outcomes as in fifo-central: AGENT_STALE retries, THREAD_STALE and
+ * NOT_RUNNABLE drop the thread until its message comes (unless it is only still
+ * leaving a CPU), CPU_BUSY retries shortly.  The first round rebuilds the table from
+ * the status words (threads already in the enclave, or a live upgrade).
+ *
+ * The other CPUs' agents sleep until the kernel makes one of them global (a native
+ * thread took the global agent's CPU); global_lock keeps the two from overlapping.
+ *
+ * Weaknesses: the global agent's CPU runs no enclave thread and burns its time
+ * polling; a slice is measured from the commit, so it includes the switch; affinity
+ * is ignored; no batch work is run on CPUs the FIFO leaves idle.
+ *
+ * Usage: shinjuku ENCLAVE_ID [upgrade] [[exit-when-empty] N] [slice=US]: slice in µs
+ * (default 30); with N it exits after N of the enclave's threads have died, printing
+ * one line of totals (decisions, preemptions). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents/lib/ghostlib.h"
+
+#define RETRY_NS	20000	/* CPU_BUSY, or a thread still leaving a CPU */
+
+static struct ghost_agent agent;
+static struct ga_table *tab;
+static struct ga_fifo rq;
+static uint64_t running[GHOST_MAX_CPUS];	/* tid sent there, 0: free */
+static uint64_t started[GHOST_MAX_CPUS];	/* when its commit completed */
+static uint64_t slice_ns = 30000;
+static uint64_t retry_at, overflow_seen;
+static uint64_t decisions, preemptions;
+
+static void handle(const struct ghost_msg *m)
+{
+	struct ga_thread *t = ga_track_msg(tab, m);
+
+	if (!t)
+		return;			/* stale, duplicate, or a CPU event */
+	if (!t->on_cpu && m->cpu < GHOST_MAX_CPUS && running[m->cpu] == t->tid)
+		running[m->cpu] = 0;
+	if (ga_thread_waiting(t) && !t->fifo)
+		ga_fifo_push_tail(&rq, t);
+}
+
+static void resync_one(struct ga_thread *t, bool known, void *arg)
+{
+	if (t->on_cpu && ga_cpu_in(&agent, t->cpu)) {
+		running[t->cpu] = t->tid;
+		started[t->cpu] = wisp_clock_ns();
+	} else if (ga_thread_waiting(t) && !t->fifo) {
+		ga_fifo_push_tail(&rq, t);
+	}
+}
+
+static void resync(void)
+{
+	memset(running, 0, sizeof(running));
+	ga_resync(tab, resync_one, NULL);
+}
+
+/* The final state of the transaction that sent t to cpu, preempting if it was. */
+static void outcome(int cpu, struct ga_thread *t, bool preempting, uint64_t now)
+{
+	switch (ga_txn_state(&agent, cpu)) {
+	case GHOST_TXN_COMPLETE:
+		running[cpu] = t->tid;
+		started[cpu] = now;
+		t->on_cpu = true;
+		t->cpu = cpu;
+		decisions++;
+		preemptions += preempting;
+		return;
+	case GHOST_TXN_THREAD_STALE:	/* its newer message will bring it back */
+	case GHOST_TXN_NOT_IN_ENCLAVE:	/* gone */
+		return;
+	case GHOST_TXN_NOT_RUNNABLE:
+		if (!ga_runnable_now(&agent, t))
+			return;		/* blocked or dead: its message is coming */
+		retry_at = now + RETRY_NS;
+		break;
+	case GHOST_TXN_AGENT_STALE:
+		retry_at = 1;
+		break;
+	default:			/* CPU_BUSY: a native thread has it */
+		retry_at = now + RETRY_NS;
+		break;
+	}
+	ga_fifo_push_head(&rq, t);
+}
+
+/* One round: drain, then fill free CPUs and preempt expired slices, in one group
+ * commit. */
+static void step(int self, bool first)
+{
+	uint32_t aseq[GHOST_MAX_CPUS];
+	struct ga_thread *sent[GHOST_MAX_CPUS];
+	bool preempting[GHOST_MAX_CPUS];
+	uint64_t before = tab->deaths, mask = 0, n = ga_pending(agent.default_queue);
+	struct ghost_msg m;
+
+	retry_at = 0;
+	ga_for_each_cpu(cpu, &agent)
+		aseq[cpu] = ga_aseq(&agent, cpu);	/* before reading what they cover */
+	if (ga_overflowed(agent.default_queue, &overflow_seen) || first)
+		resync();
+	while (n-- && ga_pop(agent.default_queue, &m))
+		handle(&m);
+	ga_count_deaths(&agent, self, tab->deaths - before);
+	uint64_t now = wisp_clock_ns();
+	ga_for_each_cpu(cpu, &agent) {
+		bool expired = running[cpu] && now - started[cpu] >= slice_ns;
+		if (cpu == self || (running[cpu] && !expired) || ga_fifo_empty(&rq) ||
+		    !ga_cpu_available(&agent, cpu))
+			continue;
+		struct ga_thread *t = ga_fifo_pop(&rq);
+		ga_txn_set(&agent, cpu, t->tid, t->tseq, aseq[cpu], 0);
+		sent[cpu] = t;
+		preempting[cpu] = expired;
+		mask |= 1ull << cpu;
+	}
+	if (!mask)
+		return;
+	if (ga_commit(&agent, mask, 0) < 0 && ga_enclave_alive(&agent))
+		fprintf(stderr, "shinjuku: GHOST_COMMIT failed\n");
+	now = wisp_clock_ns();
+	for (int cpu = GHOST_MAX_CPUS - 1; cpu >= 0; cpu--)	/* keeps the FIFO order */
+		if (mask >> cpu & 1)
+			outcome(cpu, sent[cpu], preempting[cpu], now);
+}
+
+/* Is there anything to do: a message, a retry due, or a slice over with others
+ * waiting? */
+static bool work(int self)
+{
+	uint64_t now = wisp_clock_ns();
+
+	if (ga_pending(agent.default_queue) || (retry_at && now >= retry_at))
+		return true;
+	if (ga_fifo_empty(&rq))
+		return false;
+	ga_for_each_cpu(cpu, &agent)
+		if (cpu != self && (!running[cpu] || now - started[cpu] >= slice_ns))
+			return true;
+	return false;
+}
+
+/* Poll while this CPU's agent is the global one.  A demoted agent may be mid-step
+ * (a native thread took its CPU): global_lock makes the new one wait for it. */
+static wisp_mutex_t global_lock = WISP_MUTEX_INIT;
+static bool synced;				/* [global_lock] */
+
+static void be_global(int self)
+{
+	while (!ga_done(&agent) && ga_global_cpu(&agent) == self && ga_enclave_alive(&agent)) {
+		if (__atomic_load_n(&synced, __ATOMIC_ACQUIRE) && !work(self)) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		wisp_mutex_lock(&global_lock);
+		if (!ga_done(&agent) && ga_global_cpu(&agent) == self) {
+			step(self, !synced);
+			__atomic_store_n(&synced, true, __ATOMIC_RELEASE);
+		}
+		wisp_mutex_unlock(&global_lock);
+	}
+}
+
+static void shinjuku_agent(struct ghost_agent *a, int self, void *arg)
+{
+	if (self == ga_cpu_next(a, -1) && ga_config_wakeup(a->default_queue_id, -1) < 0)
+		fprintf(stderr, "shinjuku: GHOST_CONFIG_QUEUE_WAKEUP failed\n");
+	while (!ga_done(a) && ga_enclave_alive(a)) {
+		if (ga_global_cpu(a) == self)
+			be_global(self);
+		else if (ga_wait(0) < 0)
+			break;		/* the enclave has gone */
+	}
+	ga_finish(a, self);
+}
+
+int main(int argc, char **argv)
+{
+	int id, flags, err;
+	uint64_t exit_after;
+
+	if (argc > 2 && !strncmp(argv[argc - 1], "slice=", 6)) {
+		slice_ns = strtoull(argv[argc - 1] + 6, NULL, 10) * 1000;
+		argc--;
+	}
+	if (ga_parse_args(argc, argv, &id, &flags, &exit_after) < 0 || slice_ns == 0)
+		return 2;
+	err = ga_attach(&agent, id, GHOST_MODE_CENTRAL | flags);
+	if (err < 0) {
+		fprintf(stderr, "shinjuku: cannot attach to enclave %d: %s\n", id, strerror(-err));
+		return 1;
+	}
+	agent.exit_after = exit_after;
+	tab = ga_table_create(&agent);
+	if (!tab || agent.ncpus < 2) {
+		fprintf(stderr, "shinjuku: %s\n", tab ? "the enclave needs two CPUs or more" :
+			"out of memory");
+		return 1;
+	}
+	err = ga_start_agents(&agent, shinjuku_agent, NULL);
+	if (err) {
+		fprintf(stderr, "shinjuku: cannot start agent threads: %s\n", strerror(err));
+		return 1;
+	}
+	ga_join_agents(&agent);
+	printf("shinjuku: %llu decisions, %llu preemptions, %llu threads done, slice %llu us%s\n",
+	       (unsigned long long)decisions, (unsigned long long)preemptions,
+	       (unsigned long long)agent.deaths, (unsigned long long)(slice_ns / 1000),
+	       ga_successor_waiting(&agent) ? "; stepped down for a successor" : "");
+	return 0;
+}
