@@ -282,6 +282,33 @@ $(patsubst %,$(BUILD)/user/%.elf,$(BROKEN_AGENTS)): $(BUILD)/user/ghostlib.o
 
 user: $(USER_ELFS)
 
+# The Linux guest of make bench (tools/linux-guest, bench/linux/): the same
+# benchmark sources built for Linux on pthreads, static, as the initramfs's /init.
+LINUX_BENCH_SRC := bench/linux/linuxbench.c tests/bench/benchsched.c workloads/dispersion.c
+LINUX_CFLAGS := -std=gnu11 -O2 -static -pthread -D_GNU_SOURCE -Ibench/linux/include -I. -Wall -Wno-unused-parameter
+$(BUILD)/linux/linuxbench: $(LINUX_BENCH_SRC) $(wildcard bench/linux/include/*.h) kernel/uapi/ghost.h
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(CC) $(LINUX_CFLAGS) -Dmain=micro_main -c tests/bench/benchsched.c -o $@-micro.o
+	@$(CC) $(LINUX_CFLAGS) -Dmain=dispersion_main -c workloads/dispersion.c -o $@-dispersion.o
+	@$(CC) $(LINUX_CFLAGS) -o $@ bench/linux/linuxbench.c $@-micro.o $@-dispersion.o -lm
+$(BUILD)/host/mkinitramfs: tools/mkinitramfs.c
+	@mkdir -p $(dir $@)
+	@$(CC) -O2 -Wall -o $@ $<
+$(BUILD)/linux/initrd.cpio: $(BUILD)/linux/linuxbench $(BUILD)/host/mkinitramfs
+	@echo "  INITRD  $@"
+	@$(BUILD)/host/mkinitramfs $< $@
+.PHONY: linux-bench
+linux-bench: $(BUILD)/linux/initrd.cpio
+$(BUILD)/host/benchreport: tools/benchreport.c
+	@mkdir -p $(dir $@)
+	@$(CC) -O2 -Wall -Wextra -o $@ $< -lm
+
+# make bench: wisp against Linux in the same QEMU (tools/bench; README, "Benchmarks").
+.PHONY: bench
+bench:
+	@tools/bench $(BENCHFLAGS)
+
 # `make run` boots the demo scenario on 6 CPUs unless told otherwise.
 RUNFLAGS ?= --smp 6
 ARGS ?= scenario=demo

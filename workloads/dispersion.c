@@ -16,9 +16,11 @@
  * Keys: rates=R1,R2,... requests per second, one phase each (default 2000);
  * ms=PHASE_MS per phase (default 1000); workers=N (default 64); short=US (4),
  * long=US (10000), long_permille=P (5: 0.5%); seed=S; label=TEXT (the policy, for the
- * report); cpus=MASK for native workers (default 0xe).  Per phase one JSON line:
- * offered and achieved rate, sent and served (always equal, or exit 1), and
- * p50/p99/p99.9 latency of short and of long requests in µs. */
+ * report); cpus=MASK for native workers (default 0xe); cdf=R: for the phase at rate
+ * R also a line with the short requests' latency at every percentile 0-100 and
+ * 99.9 (a CDF).  Per phase one JSON line: offered and achieved rate, sent and served
+ * (always equal, or exit 1), and p50/p99/p99.9 latency of short and of long requests
+ * in µs. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +52,7 @@ static double iters_per_us;
 static volatile uint64_t sink;
 
 static uint64_t rnd = 88172645463325252ull;
+static double cdf_rate;
 
 static uint64_t next_rnd(void)
 {
@@ -169,6 +172,13 @@ static int phase(double rate, uint64_t ms, uint32_t short_us, uint32_t long_us,
 	       (unsigned long long)pct(s, ns, 0.5), (unsigned long long)pct(s, ns, 0.99),
 	       (unsigned long long)pct(s, ns, 0.999), (unsigned long long)pct(l, nl, 0.5),
 	       (unsigned long long)pct(l, nl, 0.99), (unsigned long long)pct(l, nl, 0.999));
+	if (rate == cdf_rate && ns) {
+		printf("{\"bench\":\"dispersion_cdf\",\"policy\":\"%s\",\"offered_rps\":%.0f,"
+		       "\"short_us\":[", label, rate);
+		for (int p = 0; p <= 100; p++)
+			printf("%llu,", (unsigned long long)pct(s, ns, p / 100.0));
+		printf("%llu]}\n", (unsigned long long)pct(s, ns, 0.999));
+	}
 	free(s);
 	free(l);
 	return got == sent ? 0 : 1;
@@ -182,7 +192,8 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: dispersion ENCLAVE_ID [rates=R,...] [ms=N] [workers=N] "
-			"[short=US] [long=US] [long_permille=P] [seed=S] [label=TEXT] [cpus=MASK]\n");
+			"[short=US] [long=US] [long_permille=P] [seed=S] [label=TEXT] [cpus=MASK] "
+			"[cdf=RATE]\n");
 		return 2;
 	}
 	int id = atoi(argv[1]);
@@ -202,6 +213,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "seed")) rnd = strtoull(v, NULL, 0) | 1;
 		else if (!strcmp(argv[i], "label")) label = v;
 		else if (!strcmp(argv[i], "cpus")) cpus = strtoull(v, NULL, 0);
+		else if (!strcmp(argv[i], "cdf")) cdf_rate = strtod(v, NULL);
 		else {
 			fprintf(stderr, "dispersion: unknown key %s\n", argv[i]);
 			return 2;
