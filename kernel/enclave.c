@@ -954,12 +954,13 @@ static bool handover(struct enclave *e, struct task *old, const char *why)
 	       "threads stay in the enclave\n", e->id, old->id, old->name, why, new->id,
 	       new->name, e->nthreads);
 	spin_unlock_irqrestore(&e->lock, flags);
-	for (int i = 0; i < ngone; i++) {
-		/* A message may still be on its way into it on another CPU. */
-		flags = spin_lock_irqsave(&gone[i]->lock);
-		spin_unlock_irqrestore(&gone[i]->lock, flags);
+	/* A CPU event may have picked one of them (cpu_queue) just before and be about
+	 * to post into it; it does so with interrupts off, so once every CPU has taken
+	 * an interrupt none is in use. */
+	if (ngone)
+		smp_call(&cpus_online, nothing, NULL, true);
+	for (int i = 0; i < ngone; i++)
 		queue_free(gone[i]);
-	}
 	waitq_wake_all(&e->handover_wq);
 	flags = arch_irq_save();
 	ghost_flush_wakes();
@@ -1158,9 +1159,9 @@ int enclave_queue_destroy(struct enclave *e, int qid)
 	spin_unlock_irqrestore(&e->lock, flags);
 	if (err)
 		return err;
-	/* A message may still be on its way into q on another CPU, holding q->lock. */
-	flags = spin_lock_irqsave(&q->lock);
-	spin_unlock_irqrestore(&q->lock, flags);
+	/* A CPU event may have picked q (cpu_queue) just before and be about to post
+	 * into it, with interrupts off: once every CPU has taken an interrupt, none is. */
+	smp_call(&cpus_online, nothing, NULL, true);
 	if (vm && q->uaddr)
 		vm_unmap_shm(vm, q->uaddr);
 	queue_free(q);

@@ -220,8 +220,14 @@ static int c_preempt_native(void)
 		taken |= m.type == GHOST_MSG_CPU_TAKEN && m.cpu == 3;
 		preempted |= m.type == GHOST_MSG_THREAD_PREEMPTED && m.tid == tid && m.cpu == 3;
 	}
-	CHECK(taken && preempted);
-	CHECK(run_on(3, tid) == GHOST_TXN_CPU_BUSY);
+	uint32_t busy = run_on(3, tid);
+	if (!taken || !preempted || busy != GHOST_TXN_CPU_BUSY) {
+		printf("    taken %d preempted %d, commit to CPU 3: %u; CPU 3 flags %#x current %#llx\n",
+		       taken, preempted, busy, st->cpu[3].flags,
+		       (unsigned long long)st->cpu[3].current_tid);
+		native_stop(nt, &na);	/* it reads na, on this stack */
+		return 1;
+	}
 	CHECK(native_stop(nt, &na) == 0);
 	bool available = false;
 	while (!available && next(at.default_queue, &m, true))
