@@ -228,19 +228,6 @@ static void monitor_line(uint64_t t0)
 	printf("\n");
 }
 
-/* The kernel's record of enclave id; false if it has gone. */
-static bool info_of(int id, struct ghost_enclave_info *out)
-{
-	struct ghost_enclave_info info[MAX_ENCLAVES];
-	long n = wisp_ghost(GHOST_ENCLAVE_LIST, (long)info, MAX_ENCLAVES, 0);
-	for (long i = 0; i < n && i < MAX_ENCLAVES; i++)
-		if ((int)info[i].id == id) {
-			*out = info[i];
-			return true;
-		}
-	return false;
-}
-
 /* Sleep, with monitor lines on their period. */
 static uint64_t monitor_ns, t0, next_line;
 
@@ -264,12 +251,12 @@ static bool agents_up(int e, uint64_t bound_ns)
 	struct ghost_enclave_info info;
 	uint64_t end = wisp_clock_ns() + bound_ns;
 	int want = __builtin_popcountll(enclaves[e].cpus);
-	while (info_of(enclaves[e].id, &info) && (int)info.agents < want) {
+	while (!wisp_enclave_info(enclaves[e].id, &info) && (int)info.agents < want) {
 		if (wisp_clock_ns() > end)
 			return false;
 		wisp_sleep_ns(1000000);
 	}
-	return info_of(enclaves[e].id, &info);
+	return !wisp_enclave_info(enclaves[e].id, &info);
 }
 
 static long spawn_agent(int e, char **words, const char *extra)
@@ -293,7 +280,7 @@ static int upgrade(int e, char **words)
 {
 	struct ghost_enclave_info before, now;
 	int id = enclaves[e].id;
-	if (!info_of(id, &before)) {
+	if (wisp_enclave_info(id, &before)) {
 		fprintf(stderr, "scenario: upgrade: enclave %s has gone\n", enclaves[e].name);
 		return -1;
 	}
@@ -306,7 +293,7 @@ static int upgrade(int e, char **words)
 	}
 	long old = enclaves[e].agent_task;
 	bool killed = false;
-	while (info_of(id, &now) && now.upgrades == before.upgrades) {
+	while (!wisp_enclave_info(id, &now) && now.upgrades == before.upgrades) {
 		if (!killed && wisp_clock_ns() - start > UPGRADE_WAIT_NS) {
 			printf("scenario: enclave %s: agent task %ld has not stepped down: "
 			       "killing it\n", enclaves[e].name, old);
@@ -321,7 +308,7 @@ static int upgrade(int e, char **words)
 	uint64_t handover = wisp_clock_ns() - start;
 	reap(e, old);
 	enclaves[e].agent_task = task;
-	if (!agents_up(e, UPGRADE_WAIT_NS) || !info_of(id, &now)) {
+	if (!agents_up(e, UPGRADE_WAIT_NS) || wisp_enclave_info(id, &now)) {
 		fprintf(stderr, "scenario: upgrade of %s: the new agent did not start\n",
 			enclaves[e].name);
 		return -1;

@@ -4,6 +4,9 @@
 #include "syscall.h"
 #include "wisp.h"
 
+#include <errno.h>
+#include <kernel/uapi/ghost.h>
+
 uint64_t wisp_clock_ns(void)
 {
 	return (uint64_t)wisp_syscall0(SYS_clock);
@@ -61,6 +64,19 @@ int wisp_kill(long task)
 long wisp_ghost(int op, long a, long b, long c)
 {
 	return wisp_syscall6(SYS_ghost, op, a, b, c, 0, 0);
+}
+
+int wisp_enclave_info(int id, struct ghost_enclave_info *out)
+{
+	struct ghost_enclave_info all[GHOST_MAX_CPUS];	/* a CPU each at the most */
+	long n = wisp_ghost(GHOST_ENCLAVE_LIST, (long)all, GHOST_MAX_CPUS, 0);
+	for (long i = 0; i < n && i < GHOST_MAX_CPUS; i++)
+		if ((int)all[i].id == id) {
+			*out = all[i];
+			return 0;
+		}
+	errno = ENOENT;
+	return -1;
 }
 
 long wisp_wait(long task, int *status)

@@ -38,6 +38,10 @@ long wisp_module_read(const char *name, void *buf, size_t len, size_t offset);
 /* SYS_ghost, raw: the kernel's result, a negative error number on failure
  * (kernel/uapi/ghost.h; agents use agents/lib instead). */
 long wisp_ghost(int op, long a, long b, long c);
+/* The kernel's record of enclave id (GHOST_ENCLAVE_LIST), for control programs: 0, or
+ * -1 with errno ENOENT when there is no such enclave (any more). */
+struct ghost_enclave_info;
+int wisp_enclave_info(int id, struct ghost_enclave_info *out);
 
 /* Futexes: wait returns 0 when woken (or spuriously), EAGAIN if *addr != expected
  * on entry, ETIMEDOUT after timeout_ns (0: no timeout). wake returns how many

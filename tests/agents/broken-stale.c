@@ -6,15 +6,11 @@
 static void stale(struct ghost_agent *a, int cpu, void *arg)
 {
 	long thread_stale = 0, agent_stale = 0;
-	struct ghost_msg m, n;
+	struct ghost_msg m;
 	bool have = false;
 	while (ga_enclave_alive(a)) {
-		if (next_runnable(&n)) {
-			m = n;
-			have = true;
-		}
-		if (!have)
-			continue;	/* the same thread again while no news comes */
+		if (!latest_runnable(&m, &have))
+			continue;
 		bool old_aseq = (thread_stale + agent_stale) & 1;
 		uint32_t aseq = ga_aseq(a, cpu) - old_aseq;
 		uint32_t st = commit_one(cpu, m.tid, m.tseq - !old_aseq, aseq);

@@ -10,15 +10,11 @@ static void wrong_cpu(struct ghost_agent *a, int cpu, void *arg)
 	while (ga_cpu_in(a, outside))
 		outside++;
 	long rejected = 0;
-	struct ghost_msg m, n;
+	struct ghost_msg m;
 	bool have = false;
 	while (ga_enclave_alive(a)) {
-		if (next_runnable(&n)) {
-			m = n;
-			have = true;
-		}
-		if (!have)
-			continue;	/* the same thread again while no news comes */
+		if (!latest_runnable(&m, &have))
+			continue;
 		int to = rejected & 1 ? GHOST_MAX_CPUS - 1 : outside;
 		uint32_t st = commit_one(to, m.tid, m.tseq, ga_aseq(a, to));
 		if (st != GHOST_TXN_CPU_NOT_IN_ENCLAVE && ga_enclave_alive(a))

@@ -51,6 +51,18 @@ static inline bool next_runnable(struct ghost_msg *m)
 	return false;
 }
 
+/* *m: the next message about a runnable thread, or, while none comes, the last one
+ * again (a misbehaving agent keeps trying).  False until there has been one. */
+static inline bool latest_runnable(struct ghost_msg *m, bool *have)
+{
+	struct ghost_msg n;
+	if (next_runnable(&n)) {
+		*m = n;
+		*have = true;
+	}
+	return *have;
+}
+
 /* Agents on the other CPUs: they sleep until the enclave goes. */
 static inline void idle_agent(struct ghost_agent *a, int cpu, void *arg)
 {

@@ -70,25 +70,13 @@ static uint64_t all_ran_since(uint64_t t)
 	}
 }
 
-static bool info_of(int id, struct ghost_enclave_info *out)
-{
-	struct ghost_enclave_info info[16];
-	long n = wisp_ghost(GHOST_ENCLAVE_LIST, (long)info, 16, 0);
-	for (long i = 0; i < n && i < 16; i++)
-		if ((int)info[i].id == id) {
-			*out = info[i];
-			return true;
-		}
-	return false;
-}
-
 static bool agents_up(int id)
 {
 	struct ghost_enclave_info info;
 	uint64_t end = wisp_clock_ns() + WAIT_NS;
-	while (info_of(id, &info) && info.agents < 2 && wisp_clock_ns() < end)
+	while (!wisp_enclave_info(id, &info) && info.agents < 2 && wisp_clock_ns() < end)
 		wisp_sleep_ns(200000);
-	return info_of(id, &info) && info.agents >= 2;
+	return !wisp_enclave_info(id, &info) && info.agents >= 2;
 }
 
 /* An enclave over CPUS with agent `prog` (and extra args) and the spinners in it. */
@@ -173,11 +161,11 @@ static int bench_upgrade(const char *prog, bool live)
 		uint64_t t0 = wisp_clock_ns();
 		long next;
 		if (live) {
-			if (!info_of(id, &before))
+			if (wisp_enclave_info(id, &before))
 				return fail("the enclave went");
 			wisp_ghost(GHOST_ENCLAVE_BLACKOUT, id, 1, 0);
 			next = start_agent(id, prog, "upgrade");
-			while (info_of(id, &now) && now.upgrades == before.upgrades &&
+			while (!wisp_enclave_info(id, &now) && now.upgrades == before.upgrades &&
 			       wisp_clock_ns() - t0 < WAIT_NS)
 				wisp_sleep_ns(20000);
 			if (!agents_up(id) || now.natives != before.natives)

@@ -18,39 +18,21 @@
 #include <kernel/uapi/syscall.h>
 #include <wisp.h>
 
-#define CHECK(c)								\
-	do {									\
-		if (!(c)) {							\
-			printf("    %s:%d: %s\n", __FILE__, __LINE__, #c);	\
-			return 1;						\
-		}								\
-	} while (0)
+#include "tests/user/runner.h"
 
 #define A_CPUS		0x6ull		/* CPUs 1, 2 */
 #define B_CPUS		0x8ull		/* CPU 3 */
 #define WAIT_NS		20000000000ull	/* bound on any wait: a hang fails, never blocks */
 #define B_THREADS	40
 
-static bool info_of(int id, struct ghost_enclave_info *out)
-{
-	struct ghost_enclave_info info[16];
-	long n = wisp_ghost(GHOST_ENCLAVE_LIST, (long)info, 16, 0);
-	for (long i = 0; i < n && i < 16; i++)
-		if ((int)info[i].id == id) {
-			*out = info[i];
-			return true;
-		}
-	return false;
-}
-
 /* Wait until enclave id has n agent threads; false if it went or time ran out. */
 static bool agents_up(int id, uint32_t n)
 {
 	struct ghost_enclave_info info;
 	uint64_t end = wisp_clock_ns() + WAIT_NS;
-	while (info_of(id, &info) && info.agents < n && wisp_clock_ns() < end)
+	while (!wisp_enclave_info(id, &info) && info.agents < n && wisp_clock_ns() < end)
 		wisp_sleep_ns(1000000);
-	return info_of(id, &info) && info.agents >= n;
+	return !wisp_enclave_info(id, &info) && info.agents >= n;
 }
 
 /* Enclave B, the bystander: fifo-percpu, a workload, and our victim thread. */
@@ -94,7 +76,7 @@ static int bystander_check_and_stop(void)
 {
 	struct ghost_enclave_info info;
 	int status;
-	CHECK(info_of(b_id, &info) && info.agent_task == (uint32_t)b_agent && info.natives == 0);
+	CHECK(!wisp_enclave_info(b_id, &info) && info.agent_task == (uint32_t)b_agent && info.natives == 0);
 	victim_stop = 1;
 	CHECK(wisp_thread_join(victim, NULL) == 0);
 	CHECK(wisp_wait(b_work, &status) == b_work && status == 0);
@@ -188,9 +170,9 @@ static bool successor_is(int id, long task)
 {
 	struct ghost_enclave_info info;
 	uint64_t end = wisp_clock_ns() + WAIT_NS;
-	while (info_of(id, &info) && info.successor != (uint32_t)task && wisp_clock_ns() < end)
+	while (!wisp_enclave_info(id, &info) && info.successor != (uint32_t)task && wisp_clock_ns() < end)
 		wisp_sleep_ns(1000000);
-	return info_of(id, &info) && info.successor == (uint32_t)task;
+	return !wisp_enclave_info(id, &info) && info.successor == (uint32_t)task;
 }
 
 /* Live upgrade corners, with an agent that never steps down: a successor's calls
@@ -210,7 +192,7 @@ static int c_upgrade_corners(void)
 	snprintf(cmd, sizeof(cmd), "faulttests successor %d leave", id);
 	long s1 = wisp_spawn_caps(cmd, CAP_AGENT);
 	CHECK(s1 > 0 && wisp_wait(s1, &status) == s1 && status == 0);
-	CHECK(info_of(id, &info) && info.agent_task == (uint32_t)old && info.upgrades == 0);
+	CHECK(!wisp_enclave_info(id, &info) && info.agent_task == (uint32_t)old && info.upgrades == 0);
 	snprintf(cmd, sizeof(cmd), "faulttests successor %d take", id);
 	long s2 = wisp_spawn_caps(cmd, CAP_AGENT);
 	CHECK(s2 > 0 && successor_is(id, s2));
@@ -280,7 +262,7 @@ static int successor(int id, const char *how)
 		return r == -ENOENT ? 0 : 13;
 	struct ghost_enclave_info info;
 	if (r || h->agent_gen != 1 || h->successor != 0 || h->mode != GHOST_MODE_PERCPU ||
-	    !info_of(id, &info) || info.upgrades != 1 || info.agent_task != (uint32_t)getpid())
+	    wisp_enclave_info(id, &info) || info.upgrades != 1 || info.agent_task != (uint32_t)getpid())
 		return 14;
 	return 0;
 }
@@ -308,10 +290,7 @@ static int c_cycles(void)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(void);
-} cases[] = {
+static const struct test_case cases[] = {
 	{ "broken_never", c_broken_never },
 	{ "broken_spin", c_broken_spin },
 	{ "broken_wrong_cpu", c_broken_wrong_cpu },
@@ -324,10 +303,18 @@ static const struct {
 	{ "cycles_100", c_cycles },
 };
 
+/* A failed case may leave enclaves behind: the next one starts clean. */
+static void clean_enclaves(void)
+{
+	struct ghost_enclave_info info[16];
+	long left = wisp_ghost(GHOST_ENCLAVE_LIST, (long)info, 16, 0);
+	for (long k = 0; k < left && k < 16; k++)
+		wisp_ghost(GHOST_ENCLAVE_DESTROY, info[k].id, 0, 0);
+}
+
 int main(int argc, char **argv)
 {
 	int n = (int)(sizeof(cases) / sizeof(cases[0]));
-	int passed = 0, failed = 0;
 
 	if (argc > 2 && !strcmp(argv[1], "stubborn"))
 		return stubborn(atoi(argv[2]));
@@ -342,27 +329,5 @@ int main(int argc, char **argv)
 		printf("faulttests: no case named %s\n", argv[1]);
 		return 2;
 	}
-	for (int i = 0; i < n; i++) {
-		char cmd[64];
-		int status = -1;
-		snprintf(cmd, sizeof(cmd), "faulttests %s", cases[i].name);
-		long id = wisp_spawn(cmd);
-		if (id < 0 || wisp_wait(id, &status) != id)
-			status = -1;
-		/* A failed case may leave enclaves behind: the next one starts clean. */
-		struct ghost_enclave_info info[16];
-		long left = wisp_ghost(GHOST_ENCLAVE_LIST, (long)info, 16, 0);
-		for (long k = 0; k < left && k < 16; k++)
-			wisp_ghost(GHOST_ENCLAVE_DESTROY, info[k].id, 0, 0);
-		printf("%s faults.%s", status ? "FAIL" : "ok", cases[i].name);
-		if (status)
-			printf(" (exit status %d)", status);
-		printf("\n");
-		if (status)
-			failed++;
-		else
-			passed++;
-	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return run_cases("faulttests", "faults", cases, clean_enclaves);
 }

@@ -19,13 +19,7 @@
 #include <kernel/uapi/syscall.h>
 #include <wisp.h>
 
-#define CHECK(c)								\
-	do {									\
-		if (!(c)) {							\
-			printf("    %s:%d: %s\n", __FILE__, __LINE__, #c);	\
-			return 1;						\
-		}								\
-	} while (0)
+#include "tests/user/runner.h"
 
 #define ENCLAVE_CPUS	0xeull		/* CPUs 1, 2, 3 */
 #define AGENT_CPU	1
@@ -838,7 +832,6 @@ static int run_case(int i)
 int main(int argc, char **argv)
 {
 	int n = (int)(sizeof(cases) / sizeof(cases[0]));
-	int passed = 0, failed = 0;
 
 	if (argc > 2 && !strcmp(argv[1], "child"))
 		return child_main(argv[2]);
@@ -856,22 +849,5 @@ int main(int argc, char **argv)
 		printf("ghosttests: no case named %s\n", argv[1]);
 		return 2;
 	}
-	for (int i = 0; i < n; i++) {
-		char cmd[64];
-		int status = -1;
-		snprintf(cmd, sizeof(cmd), "ghosttests %s", cases[i].name);
-		long id = wisp_spawn(cmd);
-		if (id < 0 || wisp_wait(id, &status) != id)
-			status = -1;
-		printf("%s ghost.%s", status ? "FAIL" : "ok", cases[i].name);
-		if (status)
-			printf(" (exit status %d)", status);
-		printf("\n");
-		if (status)
-			failed++;
-		else
-			passed++;
-	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return run_cases("ghosttests", "ghost", cases, NULL);
 }

@@ -14,13 +14,7 @@
 #include <syscall.h>
 #include <wisp.h>
 
-#define CHECK(c)								\
-	do {									\
-		if (!(c)) {							\
-			printf("    %s:%d: %s\n", __FILE__, __LINE__, #c);	\
-			return 1;						\
-		}								\
-	} while (0)
+#include "tests/user/runner.h"
 
 static long raw(long n, long a, long b, long c)
 {
@@ -291,10 +285,7 @@ static int t_clock_sleep_ids(void)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(void);
-} cases[] = {
+static const struct test_case cases[] = {
 	{ "printf_malloc", t_printf_malloc },
 	{ "fpu_preemption", t_fpu_preemption },
 	{ "threads_1000", t_threads_1000 },
@@ -318,7 +309,6 @@ static const struct {
 int main(int argc, char **argv)
 {
 	int n = (int)(sizeof(cases) / sizeof(cases[0]));
-	int passed = 0, failed = 0;
 
 	if (argc > 1) {
 		for (int i = 0; i < n; i++)
@@ -330,22 +320,5 @@ int main(int argc, char **argv)
 		printf("usertests: no case named %s\n", argv[1]);
 		return 2;
 	}
-	for (int i = 0; i < n; i++) {
-		char cmd[64];
-		int status = -1;
-		snprintf(cmd, sizeof(cmd), "usertests %s", cases[i].name);
-		long id = wisp_spawn(cmd);
-		if (id < 0 || wisp_wait(id, &status) != id)
-			status = -1;
-		printf("%s user.%s", status ? "FAIL" : "ok", cases[i].name);
-		if (status)
-			printf(" (exit status %d)", status);
-		printf("\n");
-		if (status)
-			failed++;
-		else
-			passed++;
-	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return run_cases("usertests", "user", cases, NULL);
 }
