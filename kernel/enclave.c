@@ -120,7 +120,7 @@ static void thread_status(struct enclave *e, struct thread *t, uint32_t flags, u
 		t->ghost_waiting = now ? now : 1;
 	struct ghost_thread_status *w = tsw(e, t);
 	seq_begin(&w->seq);
-	w->flags = flags;
+	w->flags = flags | (t->ghost_batch && !(flags & GHOST_SW_DEAD) ? GHOST_SW_BATCH : 0);
 	w->tid = t->tid;
 	w->tseq = t->tseq;
 	w->cpu = t->cpu;

@@ -238,6 +238,15 @@ long sys_ghost(long op, long a, long b, long c, long d, long f)
 		return has(CAP_ENCLAVE) ? with_enclave(a, dump, 0, 0) : -EPERM;
 	case GHOST_ENCLAVE_LIST:
 		return list(a, b);
+	case GHOST_THREAD_BATCH: {
+		if (a != 0 && a != 1)
+			return -EINVAL;
+		struct thread *me = thread_current();
+		unsigned long flags = spin_lock_irqsave(&me->lock);
+		me->ghost_batch = a == 1;
+		spin_unlock_irqrestore(&me->lock, flags);
+		return 0;
+	}
 	case GHOST_ENCLAVE_FATE: {
 		struct ghost_enclave_end end;
 		int err = a <= 0 || a > INT32_MAX ? -ENOENT : enclave_fate((int)a, &end);

@@ -79,6 +79,7 @@ struct thread {
 	uint32_t tseq;			/* [lock] ghost: moves at every event */
 	bool ghost_running;		/* [lock] ghost: picked, not yet off its CPU */
 	uint64_t ghost_waiting;		/* [lock] ghost: runnable without a CPU since, or 0 */
+	bool ghost_batch;		/* [lock] GHOST_THREAD_BATCH */
 	bool yielding;			/* its schedule() is a yield (THREAD_YIELD) */
 	bool born;			/* started: runnable once, somewhere */
 	struct enclave *agent_of;	/* [enclave lock and lock] the enclave it is agent of */

@@ -16,7 +16,9 @@
  * Keys: rates=R1,R2,... requests per second, one phase each (default 2000);
  * ms=PHASE_MS per phase (default 1000); workers=N (default 64); short=US (4),
  * long=US (10000), long_permille=P (5: 0.5%); seed=S; label=TEXT (the policy, for the
- * report); cpus=MASK for native workers (default 0xe); cdf=R: for the phase at rate
+ * report); cpus=MASK for native workers (default 0xe); batch=N: also N batch threads
+ * (GHOST_THREAD_BATCH, in the enclave too) that count work units of 10 µs while
+ * they get a CPU, reported per phase as batch_units_per_s; cdf=R: for the phase at rate
  * R also a line with the short requests' latency at every percentile 0-100 and
  * 99.9 (a CDF).  Per phase one JSON line: offered and achieved rate, sent and served
  * (always equal, or exit 1), and p50/p99/p99.9 latency of short and of long requests
@@ -47,7 +49,8 @@ static uint32_t served;			/* atomic */
 static uint32_t bell;			/* futex: moves with every request sent */
 static wisp_mutex_t lock = WISP_MUTEX_INIT;
 static volatile int stop;
-static volatile long tids[MAX_WORKERS];
+static volatile long tids[MAX_WORKERS], batch_tids[MAX_WORKERS];
+static uint64_t batch_units;		/* atomic: work units the batch threads did */
 static double iters_per_us;
 static volatile uint64_t sink;
 
@@ -108,6 +111,19 @@ static void *worker(void *arg)
 	}
 }
 
+/* A batch thread: 10 µs units of work, counted, whenever it gets a CPU. */
+static void *batch(void *arg)
+{
+	wisp_ghost(GHOST_THREAD_BATCH, 1, 0, 0);	/* before it joins the enclave */
+	batch_tids[(long)arg] = wisp_gettid();
+	uint32_t unit = (uint32_t)(10 * iters_per_us);
+	while (!stop) {
+		busy(unit);
+		__atomic_add_fetch(&batch_units, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
 static int cmp(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -128,6 +144,7 @@ static int phase(double rate, uint64_t ms, uint32_t short_us, uint32_t long_us,
 {
 	uint64_t start = wisp_clock_ns() + 1000000, t = start, end = start + ms * 1000000;
 	uint32_t sent = 0, first = head;
+	uint64_t units0 = __atomic_load_n(&batch_units, __ATOMIC_RELAXED), t0 = wisp_clock_ns();
 	while (t < end && first + sent < MAX_REQUESTS) {
 		struct request *r = &reqs[first + sent];
 		double u = (double)(next_rnd() >> 11) / 9007199254740992.0;
@@ -144,6 +161,8 @@ static int phase(double rate, uint64_t ms, uint32_t short_us, uint32_t long_us,
 		wisp_futex_wake(&bell, 1);
 		sent++;
 	}
+	double units_per_s = (double)(__atomic_load_n(&batch_units, __ATOMIC_RELAXED) - units0) /
+			     ((double)(wisp_clock_ns() - t0) / 1e9);
 	uint64_t limit = wisp_clock_ns() + 60000000000ull;
 	while (__atomic_load_n(&served, __ATOMIC_ACQUIRE) < first + sent && wisp_clock_ns() < limit)
 		wisp_sleep_ns(1000000);
@@ -167,11 +186,13 @@ static int phase(double rate, uint64_t ms, uint32_t short_us, uint32_t long_us,
 	printf("{\"bench\":\"dispersion\",\"policy\":\"%s\",\"enclave\":%d,\"offered_rps\":%.0f,"
 	       "\"sent\":%u,\"served\":%u,\"throughput_rps\":%.0f,\"short\":%u,\"long\":%u,"
 	       "\"short_p50_us\":%llu,\"short_p99_us\":%llu,\"short_p999_us\":%llu,"
-	       "\"long_p50_us\":%llu,\"long_p99_us\":%llu,\"long_p999_us\":%llu}\n",
+	       "\"long_p50_us\":%llu,\"long_p99_us\":%llu,\"long_p999_us\":%llu,"
+	       "\"batch_units_per_s\":%.0f}\n",
 	       label, id, rate, sent, got, secs > 0 ? got / secs : 0.0, ns, nl,
 	       (unsigned long long)pct(s, ns, 0.5), (unsigned long long)pct(s, ns, 0.99),
 	       (unsigned long long)pct(s, ns, 0.999), (unsigned long long)pct(l, nl, 0.5),
-	       (unsigned long long)pct(l, nl, 0.99), (unsigned long long)pct(l, nl, 0.999));
+	       (unsigned long long)pct(l, nl, 0.99), (unsigned long long)pct(l, nl, 0.999),
+	       units_per_s);
 	if (rate == cdf_rate && ns) {
 		printf("{\"bench\":\"dispersion_cdf\",\"policy\":\"%s\",\"offered_rps\":%.0f,"
 		       "\"short_us\":[", label, rate);
@@ -188,12 +209,12 @@ int main(int argc, char **argv)
 {
 	const char *rates = "2000", *label = "native";
 	uint64_t ms = 1000, cpus = 0xe;
-	uint32_t workers = 64, short_us = 4, long_us = 10000, long_permille = 5;
+	uint32_t workers = 64, short_us = 4, long_us = 10000, long_permille = 5, nbatch = 0;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: dispersion ENCLAVE_ID [rates=R,...] [ms=N] [workers=N] "
 			"[short=US] [long=US] [long_permille=P] [seed=S] [label=TEXT] [cpus=MASK] "
-			"[cdf=RATE]\n");
+			"[cdf=RATE] [batch=N]\n");
 		return 2;
 	}
 	int id = atoi(argv[1]);
@@ -214,12 +235,13 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "label")) label = v;
 		else if (!strcmp(argv[i], "cpus")) cpus = strtoull(v, NULL, 0);
 		else if (!strcmp(argv[i], "cdf")) cdf_rate = strtod(v, NULL);
+		else if (!strcmp(argv[i], "batch")) nbatch = (uint32_t)strtoul(v, NULL, 0);
 		else {
 			fprintf(stderr, "dispersion: unknown key %s\n", argv[i]);
 			return 2;
 		}
 	}
-	if (!workers || workers > MAX_WORKERS || !ms) {
+	if (!workers || workers > MAX_WORKERS || nbatch > MAX_WORKERS || !ms) {
 		fprintf(stderr, "dispersion: workers must be 1..%d, ms positive\n", MAX_WORKERS);
 		return 2;
 	}
@@ -242,6 +264,19 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	wisp_thread_t b[MAX_WORKERS];
+	for (uint32_t i = 0; i < nbatch; i++) {
+		if (wisp_thread_create(&b[i], batch, (void *)(long)i))
+			return 1;
+		while (!batch_tids[i])
+			wisp_yield();
+		long err = id ? wisp_ghost(GHOST_ENCLAVE_ADD_THREAD, id, batch_tids[i], 0) :
+			   wisp_set_affinity(batch_tids[i], cpus);
+		if (err) {
+			fprintf(stderr, "dispersion: batch thread %u: cannot place it: %ld\n", i, err);
+			return 1;
+		}
+	}
 	int bad = 0;
 	for (char *r = (char *)rates; r && *r;) {
 		double rate = strtod(r, &r);
@@ -256,6 +291,8 @@ int main(int argc, char **argv)
 	wisp_futex_wake(&bell, MAX_WORKERS);
 	for (uint32_t i = 0; i < workers; i++)
 		wisp_thread_join(w[i], NULL);
+	for (uint32_t i = 0; i < nbatch; i++)
+		wisp_thread_join(b[i], NULL);
 	printf("dispersion: %s, %u workers, %.1f iterations/us, %s\n", label, workers,
 	       iters_per_us, bad ? "requests lost" : "every request served");
 	return bad;

@@ -22,13 +22,19 @@
  * The other CPUs' agents sleep until the kernel makes one of them global (a native
  * thread took the global agent's CPU); global_lock keeps the two from overlapping.
  *
+ * With `batch`, threads that call themselves batch work (GHOST_THREAD_BATCH, seen in
+ * their status word) wait in a second FIFO and get only CPUs the first leaves idle,
+ * as in ghOSt's Shinjuku-Shenango: a batch thread is preempted as soon as a
+ * latency-sensitive one waits, and batch threads share what is left a slice at a
+ * time.  Without it, batch threads are ordinary ones.
+ *
  * Weaknesses: the global agent's CPU runs no enclave thread and burns its time
  * polling; a slice is measured from the commit, so it includes the switch; affinity
- * is ignored; no batch work is run on CPUs the FIFO leaves idle.
+ * is ignored.
  *
- * Usage: shinjuku ENCLAVE_ID [upgrade] [[exit-when-empty] N] [slice=US]: slice in µs
- * (default 30); with N it exits after N of the enclave's threads have died, printing
- * one line of totals (decisions, preemptions). */
+ * Usage: shinjuku ENCLAVE_ID [upgrade] [[exit-when-empty] N] [slice=US] [batch]:
+ * slice in µs (default 30); with N it exits after N of the enclave's threads have
+ * died, printing one line of totals (decisions, preemptions, batch decisions). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +45,42 @@
 
 static struct ghost_agent agent;
 static struct ga_table *tab;
-static struct ga_fifo rq;
+static struct ga_fifo rq, batchq;
 static uint64_t running[GHOST_MAX_CPUS];	/* tid sent there, 0: free */
+static bool running_batch[GHOST_MAX_CPUS];	/* ... and it is batch work */
 static uint64_t started[GHOST_MAX_CPUS];	/* when its commit completed */
 static uint64_t slice_ns = 30000;
+static bool batch_mode;
 static uint64_t retry_at, overflow_seen;
-static uint64_t decisions, preemptions;
+static uint64_t decisions, preemptions, batch_decisions;
+
+/* ga_thread.user: what the status word said the first time we saw the thread. */
+#define LATENCY	1
+#define BATCH	2
+
+static struct ga_fifo *fifo_of(struct ga_thread *t)
+{
+	if (!t->user) {
+		struct ghost_thread_status sw;
+		t->user = ga_thread_status(&agent, t->tid, &sw) && (sw.flags & GHOST_SW_BATCH) ?
+			  BATCH : LATENCY;
+	}
+	return batch_mode && t->user == BATCH ? &batchq : &rq;
+}
+
+/* Where cpu's next thread comes from now, NULL if it keeps what it runs (or stays
+ * idle): a free CPU takes latency work first, then batch work; a batch thread gives
+ * way to any latency thread at once; a slice over gives way to the same kind. */
+static struct ga_fifo *next_for(int cpu, uint64_t now)
+{
+	bool lat = !ga_fifo_empty(&rq), bat = !ga_fifo_empty(&batchq);
+
+	if (!running[cpu])
+		return lat ? &rq : bat ? &batchq : NULL;
+	if (running_batch[cpu])
+		return lat ? &rq : bat && now - started[cpu] >= slice_ns ? &batchq : NULL;
+	return lat && now - started[cpu] >= slice_ns ? &rq : NULL;
+}
 
 static void handle(const struct ghost_msg *m)
 {
@@ -55,16 +91,17 @@ static void handle(const struct ghost_msg *m)
 	if (!t->on_cpu && m->cpu < GHOST_MAX_CPUS && running[m->cpu] == t->tid)
 		running[m->cpu] = 0;
 	if (ga_thread_waiting(t) && !t->fifo)
-		ga_fifo_push_tail(&rq, t);
+		ga_fifo_push_tail(fifo_of(t), t);
 }
 
 static void resync_one(struct ga_thread *t, bool known, void *arg)
 {
 	if (t->on_cpu && ga_cpu_in(&agent, t->cpu)) {
 		running[t->cpu] = t->tid;
+		running_batch[t->cpu] = fifo_of(t) == &batchq;
 		started[t->cpu] = wisp_clock_ns();
 	} else if (ga_thread_waiting(t) && !t->fifo) {
-		ga_fifo_push_tail(&rq, t);
+		ga_fifo_push_tail(fifo_of(t), t);
 	}
 }
 
@@ -80,10 +117,12 @@ static void outcome(int cpu, struct ga_thread *t, bool preempting, uint64_t now)
 	switch (ga_txn_state(&agent, cpu)) {
 	case GHOST_TXN_COMPLETE:
 		running[cpu] = t->tid;
+		running_batch[cpu] = fifo_of(t) == &batchq;
 		started[cpu] = now;
 		t->on_cpu = true;
 		t->cpu = cpu;
 		decisions++;
+		batch_decisions += running_batch[cpu];
 		preemptions += preempting;
 		return;
 	case GHOST_TXN_THREAD_STALE:	/* its newer message will bring it back */
@@ -101,7 +140,7 @@ static void outcome(int cpu, struct ga_thread *t, bool preempting, uint64_t now)
 		retry_at = now + RETRY_NS;
 		break;
 	}
-	ga_fifo_push_head(&rq, t);
+	ga_fifo_push_head(fifo_of(t), t);
 }
 
 /* One round: drain, then fill free CPUs and preempt expired slices, in one group
@@ -124,14 +163,13 @@ static void step(int self, bool first)
 	ga_count_deaths(&agent, self, tab->deaths - before);
 	uint64_t now = wisp_clock_ns();
 	ga_for_each_cpu(cpu, &agent) {
-		bool expired = running[cpu] && now - started[cpu] >= slice_ns;
-		if (cpu == self || (running[cpu] && !expired) || ga_fifo_empty(&rq) ||
-		    !ga_cpu_available(&agent, cpu))
+		struct ga_fifo *from = cpu == self ? NULL : next_for(cpu, now);
+		if (!from || !ga_cpu_available(&agent, cpu))
 			continue;
-		struct ga_thread *t = ga_fifo_pop(&rq);
+		struct ga_thread *t = ga_fifo_pop(from);
 		ga_txn_set(&agent, cpu, t->tid, t->tseq, aseq[cpu], 0);
 		sent[cpu] = t;
-		preempting[cpu] = expired;
+		preempting[cpu] = running[cpu] != 0;
 		mask |= 1ull << cpu;
 	}
 	if (!mask)
@@ -152,10 +190,10 @@ static bool work(int self)
 
 	if (ga_pending(agent.default_queue) || (retry_at && now >= retry_at))
 		return true;
-	if (ga_fifo_empty(&rq))
+	if (ga_fifo_empty(&rq) && ga_fifo_empty(&batchq))
 		return false;
 	ga_for_each_cpu(cpu, &agent)
-		if (cpu != self && (!running[cpu] || now - started[cpu] >= slice_ns))
+		if (cpu != self && next_for(cpu, now))
 			return true;
 	return false;
 }
@@ -199,9 +237,13 @@ int main(int argc, char **argv)
 	int id, flags, err;
 	uint64_t exit_after;
 
-	if (argc > 2 && !strncmp(argv[argc - 1], "slice=", 6)) {
-		slice_ns = strtoull(argv[argc - 1] + 6, NULL, 10) * 1000;
-		argc--;
+	for (; argc > 2; argc--) {
+		if (!strncmp(argv[argc - 1], "slice=", 6))
+			slice_ns = strtoull(argv[argc - 1] + 6, NULL, 10) * 1000;
+		else if (!strcmp(argv[argc - 1], "batch"))
+			batch_mode = true;
+		else
+			break;
 	}
 	if (ga_parse_args(argc, argv, &id, &flags, &exit_after) < 0 || slice_ns == 0)
 		return 2;
@@ -223,9 +265,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ga_join_agents(&agent);
-	printf("shinjuku: %llu decisions, %llu preemptions, %llu threads done, slice %llu us%s\n",
-	       (unsigned long long)decisions, (unsigned long long)preemptions,
-	       (unsigned long long)agent.deaths, (unsigned long long)(slice_ns / 1000),
+	printf("shinjuku: %llu decisions, %llu preemptions, %llu threads done, slice %llu us, "
+	       "%llu batch decisions%s\n", (unsigned long long)decisions,
+	       (unsigned long long)preemptions, (unsigned long long)agent.deaths,
+	       (unsigned long long)(slice_ns / 1000), (unsigned long long)batch_decisions,
 	       ga_successor_waiting(&agent) ? "; stepped down for a successor" : "");
 	return 0;
 }

@@ -124,6 +124,9 @@ _Static_assert(__builtin_offsetof(struct ghost_queue, msgs) == 256, "slots start
 #define GHOST_SW_RUNNABLE	(1u << 0)
 #define GHOST_SW_ON_CPU		(1u << 1)
 #define GHOST_SW_DEAD		(1u << 2)
+#define GHOST_SW_BATCH		(1u << 3)	/* the thread said it is batch work
+						 * (GHOST_THREAD_BATCH): a policy may run it
+						 * only on CPUs nothing else wants */
 
 struct ghost_thread_status {
 	uint32_t seq;		/* seqcount, see above */
@@ -291,6 +294,11 @@ enum ghost_op {
 					 * was free (no enclave thread, no native work; the
 					 * global agent's CPU is never free), measured when
 					 * the thread ran there; reset 1 starts afresh */
+	GHOST_THREAD_BATCH,		/* (0 or 1) -> 0: the calling thread says whether it
+					 * is batch work: GHOST_SW_BATCH in its status word
+					 * from its next event on (set it before joining an
+					 * enclave, and THREAD_CREATED shows it); no
+					 * capability, like Linux's SCHED_BATCH */
 	GHOST_ENCLAVE_FATE,		/* (id, struct ghost_enclave_end *out) -> 0: how a
 					 * destroyed enclave ended (the last
 					 * GHOST_ENCLAVE_ENDS are kept); EBUSY: it lives;
