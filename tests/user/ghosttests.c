@@ -151,16 +151,31 @@ static int expect(struct ghost_queue *q, uint64_t tid, int type, uint32_t tseq)
 struct native_arg {
 	int cpu;
 	volatile int stop;
+	volatile int running;	/* set once it spins on cpu */
 };
 
 static void *native_spin(void *p)
 {
 	struct native_arg *a = p;
-	wisp_set_affinity(0, 1ull << a->cpu);
+	wisp_set_affinity(0, 1ull << a->cpu);	/* returns on that CPU */
+	a->running = 1;
 	uint64_t end = wisp_clock_ns() + WAIT_NS;
 	while (!a->stop && wisp_clock_ns() < end)
 		;
 	return NULL;
+}
+
+/* Start a native spinner on a->cpu and return once it holds that CPU.  Messages
+ * alone do not say so: any native thread passing through the CPU (a kernel thread,
+ * a task ending) produces the same CPU_TAKEN and PREEMPTED. */
+static int native_start(wisp_thread_t *t, struct native_arg *a)
+{
+	if (wisp_thread_create(t, native_spin, a))
+		return -1;
+	uint64_t end = wisp_clock_ns() + WAIT_NS;
+	while (!a->running && wisp_clock_ns() < end)
+		wisp_sleep_ns(100000);
+	return a->running ? 0 : -1;
 }
 
 static int native_stop(wisp_thread_t t, struct native_arg *a)
@@ -205,9 +220,9 @@ static int c_preempt_native(void)
 	while (!(status_of(tid).flags & GHOST_SW_ON_CPU) && wisp_clock_ns() < end)
 		wisp_sleep_ns(100000);
 	CHECK(status_of(tid).flags & GHOST_SW_ON_CPU);
-	struct native_arg na = { 3, 0 };
+	struct native_arg na = { 3, 0, 0 };
 	wisp_thread_t nt;
-	CHECK(wisp_thread_create(&nt, native_spin, &na) == 0);
+	CHECK(native_start(&nt, &na) == 0);
 	struct ghost_msg m;
 	bool taken = false, preempted = false;
 	while (!(taken && preempted) && next(at.default_queue, &m, true)) {
@@ -347,12 +362,10 @@ static int c_txn_failures(void)
 	CHECK(commit(1ull << 2, 0) == 0 && ag->txn[2].state == GHOST_TXN_INVALID_FLAGS);
 	CHECK(commit(1ull << 2, 1u << 9) == -EINVAL);
 	/* The agent's own CPU, and a CPU a native thread holds. */
-	struct native_arg na = { 3, 0 };
+	struct native_arg na = { 3, 0, 0 };
 	wisp_thread_t nt;
-	CHECK(wisp_thread_create(&nt, native_spin, &na) == 0);
-	uint64_t end = wisp_clock_ns() + WAIT_NS;
-	while ((st->cpu[3].flags & GHOST_CPU_AVAILABLE) && wisp_clock_ns() < end)
-		wisp_sleep_ns(100000);
+	CHECK(native_start(&nt, &na) == 0);
+	uint64_t end;
 	txn(3, tid, 1, 0);
 	CHECK(commit(1ull << 3, 0) == 0 && ag->txn[3].state == GHOST_TXN_CPU_BUSY);
 	CHECK(native_stop(nt, &na) == 0);
@@ -646,9 +659,9 @@ static int c_central_handoff(void)
 		wisp_sleep_ns(1000000);
 	CHECK(info.id == (uint32_t)eid && info.mode == GHOST_MODE_CENTRAL && info.agents == 3);
 	uint32_t gen = info.global_gen;
-	struct native_arg na = { (int)info.global_cpu, 0 };
+	struct native_arg na = { (int)info.global_cpu, 0, 0 };
 	wisp_thread_t nt;
-	CHECK(wisp_thread_create(&nt, native_spin, &na) == 0);
+	CHECK(native_start(&nt, &na) == 0);
 	end = wisp_clock_ns() + WAIT_NS;
 	while (wisp_ghost(GHOST_ENCLAVE_LIST, (long)&info, 1, 0) == 1 && info.global_gen == gen &&
 	       wisp_clock_ns() < end)
