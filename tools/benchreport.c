@@ -141,7 +141,7 @@ static double px(const struct plot *p, double x)
 {
 	double t = p->xlog ? (log10(x) - log10(p->x0)) / (log10(p->x1) - log10(p->x0)) :
 			     (x - p->x0) / (p->x1 - p->x0);
-	return 70 + t * 500;
+	return 90 + t * 500;
 }
 
 static double py(const struct plot *p, double y)
@@ -155,17 +155,17 @@ static void svg_open(FILE *o, const char *title, const char *xlabel, const char 
 {
 	fprintf(o, "<svg xmlns='http://www.w3.org/2000/svg' width='760' height='380' "
 		"font-family='sans-serif' font-size='12'>\n<rect width='760' height='380' fill='white'/>\n"
-		"<text x='320' y='22' text-anchor='middle' font-size='14'>%s</text>\n"
-		"<line x1='70' y1='330' x2='570' y2='330' stroke='black'/>\n"
-		"<line x1='70' y1='40' x2='70' y2='330' stroke='black'/>\n"
-		"<text x='320' y='365' text-anchor='middle'>%s</text>\n"
+		"<text x='340' y='22' text-anchor='middle' font-size='14'>%s</text>\n"
+		"<line x1='90' y1='330' x2='590' y2='330' stroke='black'/>\n"
+		"<line x1='90' y1='40' x2='90' y2='330' stroke='black'/>\n"
+		"<text x='340' y='365' text-anchor='middle'>%s</text>\n"
 		"<text x='18' y='185' text-anchor='middle' transform='rotate(-90 18 185)'>%s</text>\n",
 		title, xlabel, ylabel);
 	for (double y = pow(10, floor(log10(p->y0))); y <= p->y1 * 1.0001; y *= 10) {
 		if (y < p->y0)
 			continue;
-		fprintf(o, "<line x1='66' y1='%.1f' x2='570' y2='%.1f' stroke='#ddd'/>"
-			"<text x='62' y='%.1f' text-anchor='end'>%g</text>\n", py(p, y), py(p, y),
+		fprintf(o, "<line x1='86' y1='%.1f' x2='590' y2='%.1f' stroke='#ddd'/>"
+			"<text x='82' y='%.1f' text-anchor='end'>%.0f</text>\n", py(p, y), py(p, y),
 			py(p, y) + 4, y);
 	}
 	for (int i = 0; i <= 4; i++) {
@@ -181,7 +181,7 @@ static void svg_series(FILE *o, const struct plot *p, int k, const char *name, c
 	for (int i = 0; i < n; i++)
 		if (!isnan(y[i]) && y[i] > 0)
 			fprintf(o, "%.1f,%.1f ", px(p, x[i]), py(p, y[i]));
-	fprintf(o, "'/>\n<text x='585' y='%d' fill='%s'>%s</text>\n", 60 + 18 * k, colors[k % 5], name);
+	fprintf(o, "'/>\n<text x='605' y='%d' fill='%s'>%s</text>\n", 60 + 18 * k, colors[k % 5], name);
 }
 
 static void plots(void)
