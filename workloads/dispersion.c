@@ -124,6 +124,26 @@ static void *batch(void *arg)
 	return NULL;
 }
 
+/* Start n threads running fn, each publishing its tid in tids[i], and place them: in
+ * enclave id, or (id 0) natively on cpus.  0, or 1 after saying why not. */
+static int start_threads(wisp_thread_t *t, uint32_t n, void *(*fn)(void *),
+			 volatile long *tids, int id, uint64_t cpus, const char *what)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (wisp_thread_create(&t[i], fn, (void *)(long)i))
+			return 1;
+		while (!tids[i])
+			wisp_yield();
+		long err = id ? wisp_ghost(GHOST_ENCLAVE_ADD_THREAD, id, tids[i], 0) :
+			   wisp_set_affinity(tids[i], cpus);
+		if (err) {
+			fprintf(stderr, "dispersion: %s %u: cannot place it: %ld\n", what, i, err);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int cmp(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -250,33 +270,10 @@ int main(int argc, char **argv)
 		return 1;
 	wisp_set_affinity(0, 1);	/* the generator: CPU 0, native */
 	calibrate();
-	wisp_thread_t w[MAX_WORKERS];
-	for (uint32_t i = 0; i < workers; i++)
-		if (wisp_thread_create(&w[i], worker, (void *)(long)i))
-			return 1;
-	for (uint32_t i = 0; i < workers; i++) {
-		while (!tids[i])
-			wisp_yield();
-		long err = id ? wisp_ghost(GHOST_ENCLAVE_ADD_THREAD, id, tids[i], 0) :
-			   wisp_set_affinity(tids[i], cpus);
-		if (err) {
-			fprintf(stderr, "dispersion: worker %u: cannot place it: %ld\n", i, err);
-			return 1;
-		}
-	}
-	wisp_thread_t b[MAX_WORKERS];
-	for (uint32_t i = 0; i < nbatch; i++) {
-		if (wisp_thread_create(&b[i], batch, (void *)(long)i))
-			return 1;
-		while (!batch_tids[i])
-			wisp_yield();
-		long err = id ? wisp_ghost(GHOST_ENCLAVE_ADD_THREAD, id, batch_tids[i], 0) :
-			   wisp_set_affinity(batch_tids[i], cpus);
-		if (err) {
-			fprintf(stderr, "dispersion: batch thread %u: cannot place it: %ld\n", i, err);
-			return 1;
-		}
-	}
+	wisp_thread_t w[MAX_WORKERS], b[MAX_WORKERS];
+	if (start_threads(w, workers, worker, tids, id, cpus, "worker") ||
+	    start_threads(b, nbatch, batch, batch_tids, id, cpus, "batch thread"))
+		return 1;
 	int bad = 0;
 	for (char *r = (char *)rates; r && *r;) {
 		double rate = strtod(r, &r);
