@@ -729,6 +729,26 @@ static struct thread *find(struct enclave *e, uint64_t tid)
 	return NULL;
 }
 
+/* A thread latched on the global agent's CPU and not picked there will never run
+ * there: that CPU became the global one (a handoff) after the commit, and runs its
+ * agent only.  Its latch is taken back, so the agent can send it elsewhere.  e->lock
+ * and t->lock held. */
+static void reclaim_latch(struct enclave *e, struct thread *t)
+{
+	if (!t->latched_cpu || e->mode != GHOST_MODE_CENTRAL)
+		return;
+	unsigned h = (unsigned)t->latched_cpu - 1;
+	if (__atomic_load_n(&e->status->hdr.global_cpu, __ATOMIC_ACQUIRE) != h || !e->slots[h].t)
+		return;
+	struct cpu *c = &cpus[h];
+	spin_lock(&c->rq_lock);
+	if (c->ghost_next == t) {	/* else picked: h's current thread, it arrives */
+		c->ghost_next = NULL;
+		t->latched_cpu = 0;
+	}
+	spin_unlock(&c->rq_lock);
+}
+
 /* Check one transaction against the kernel's state.  e->lock held; takes the
  * thread's lock briefly. */
 static enum ghost_txn_state decide(struct enclave *e, unsigned cpu, const struct ghost_txn *txn,
@@ -750,6 +770,7 @@ static enum ghost_txn_state decide(struct enclave *e, unsigned cpu, const struct
 	}
 	if (t) {
 		spin_lock(&t->lock);
+		reclaim_latch(e, t);
 		v.thread_found = v.thread_in_enclave = true;
 		v.thread_tseq = t->tseq;
 		v.thread_runnable = t->state == THREAD_RUNNABLE && t->on_rq && !t->latched_cpu &&

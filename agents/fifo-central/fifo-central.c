@@ -174,6 +174,16 @@ static void global_step(int self)
 	uint64_t before = tab->deaths;
 	uint64_t n = ga_pending(agent.default_queue);
 	struct ghost_msg m;
+	struct ga_thread *mine = running[self] ? ga_thread_find(tab, running[self]) : NULL;
+
+	/* A thread sent to this CPU before it became the global one will not run here
+	 * (the kernel takes its latch back when it is committed elsewhere). */
+	running[self] = 0;
+	if (mine && mine->on_cpu) {
+		mine->on_cpu = false;
+		if (ga_thread_waiting(mine) && !mine->fifo)
+			ga_fifo_push_head(&rq, mine);
+	}
 
 	__atomic_store_n(&retry_at, 0, __ATOMIC_RELAXED);
 	ga_for_each_cpu(cpu, &agent)
