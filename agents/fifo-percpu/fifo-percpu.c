@@ -329,14 +329,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ga_join_agents(&agent);
-	printf("fifo-percpu: scheduled %llu decisions, %llu threads done; per CPU:",
-	       (unsigned long long)decisions, (unsigned long long)agent.deaths);
-	int unused = 0;
-	ga_for_each_cpu(cpu, &agent) {
-		printf(" %d:%llu", cpu, (unsigned long long)per_cpu[cpu]);
-		unused += per_cpu[cpu] == 0;
-	}
-	printf("%s\n", ga_successor_waiting(&agent) ? "; stepped down for a successor" : "");
 	/* Exit status 3: a CPU that could run threads never got one (the tests ask). */
-	return unused > 0 && !ga_successor_waiting(&agent) ? 3 : 0;
+	return ga_print_totals(&agent, "fifo-percpu", decisions, per_cpu, 0);
 }

@@ -553,6 +553,32 @@ int ga_resync(struct ga_table *tab, void (*each)(struct ga_thread *t, bool known
 	return members;
 }
 
+struct ga_thread *ga_take_back(struct ga_table *tab, uint64_t *tid)
+{
+	struct ga_thread *t = *tid ? ga_thread_find(tab, *tid) : NULL;
+
+	*tid = 0;
+	if (!t || !t->on_cpu)
+		return NULL;
+	t->on_cpu = false;
+	return ga_thread_waiting(t) && !t->fifo ? t : NULL;
+}
+
+int ga_print_totals(const struct ghost_agent *a, const char *prog, uint64_t decisions,
+		    const uint64_t *per_cpu, int spare)
+{
+	int unused = 0;
+
+	printf("%s: scheduled %llu decisions, %llu threads done; per CPU:", prog,
+	       (unsigned long long)decisions, (unsigned long long)a->deaths);
+	ga_for_each_cpu(cpu, a) {
+		printf(" %d:%llu", cpu, (unsigned long long)per_cpu[cpu]);
+		unused += per_cpu[cpu] == 0;
+	}
+	printf("%s\n", ga_successor_waiting(a) ? "; stepped down for a successor" : "");
+	return unused > spare && !ga_successor_waiting(a) ? 3 : 0;
+}
+
 /* FIFOs. */
 
 void ga_fifo_remove(struct ga_thread *t)

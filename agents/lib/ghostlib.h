@@ -189,6 +189,17 @@ struct ga_thread *ga_thread_find(struct ga_table *tab, uint64_t tid);
 struct ga_thread *ga_track_msg(struct ga_table *tab, const struct ghost_msg *m);
 /* The entry forgets its thread (another agent owns it now); no death is counted. */
 void ga_forget(struct ga_table *tab, struct ga_thread *t);
+/* A central policy that has just become global: *tid is the thread it had sent to
+ * its own CPU (0 if none), which will never run there now (the kernel takes the
+ * latch back when the thread is committed elsewhere).  *tid becomes 0; the entry is
+ * returned, marked off-CPU, when it waits for a CPU (the policy requeues it), else
+ * NULL. */
+struct ga_thread *ga_take_back(struct ga_table *tab, uint64_t *tid);
+/* The reference agents' last line: "PROG: scheduled N decisions, M threads done; per
+ * CPU: c:n ...", and their exit status: 3 when more than spare of the enclave's CPUs
+ * got no decision (unless the agent stepped down for a successor), else 0. */
+int ga_print_totals(const struct ghost_agent *a, const char *prog, uint64_t decisions,
+		    const uint64_t *per_cpu, int spare);
 /* Rebuild the table from the status words, after messages were lost (overflow).
  * Every member of the enclave gets an entry with the word's Tseq, flags and CPU
  * (messages still queued about it are then stale); entries of threads that have gone

@@ -153,16 +153,10 @@ static void step(int self, bool first)
 	uint64_t before = tab->deaths, mask = 0, n = ga_pending(agent.default_queue);
 	struct ghost_msg m;
 
-	struct ga_thread *mine = running[self] ? ga_thread_find(tab, running[self]) : NULL;
+	struct ga_thread *mine = ga_take_back(tab, &running[self]);
 
-	/* A thread sent to this CPU before it became the global one will not run here
-	 * (the kernel takes its latch back when it is committed elsewhere). */
-	running[self] = 0;
-	if (mine && mine->on_cpu) {
-		mine->on_cpu = false;
-		if (ga_thread_waiting(mine) && !mine->fifo)
-			ga_fifo_push_head(fifo_of(mine), mine);
-	}
+	if (mine)			/* sent here before this CPU became global */
+		ga_fifo_push_head(fifo_of(mine), mine);
 	retry_at = 0;
 	ga_for_each_cpu(cpu, &agent)
 		aseq[cpu] = ga_aseq(&agent, cpu);	/* before reading what they cover */

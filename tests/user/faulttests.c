@@ -186,7 +186,7 @@ static int c_upgrade_corners(void)
 	struct ghost_enclave_info info;
 	int id = (int)wisp_ghost(GHOST_ENCLAVE_CREATE, (long)A_CPUS, 0, 0);
 	CHECK(id > 0 && wisp_ghost(GHOST_ENCLAVE_WATCHDOG, id, 0, 0) == 0);
-	snprintf(cmd, sizeof(cmd), "faulttests stubborn %d", id);
+	snprintf(cmd, sizeof(cmd), "faulttests never_steps_down %d", id);
 	long old = wisp_spawn_caps(cmd, CAP_AGENT);
 	CHECK(old > 0 && agents_up(id, 1));
 	snprintf(cmd, sizeof(cmd), "faulttests successor %d leave", id);
@@ -208,7 +208,7 @@ static int c_upgrade_corners(void)
 	/* Destroyed under a waiting successor. */
 	id = (int)wisp_ghost(GHOST_ENCLAVE_CREATE, (long)A_CPUS, 0, 0);
 	CHECK(id > 0 && wisp_ghost(GHOST_ENCLAVE_WATCHDOG, id, 0, 0) == 0);
-	snprintf(cmd, sizeof(cmd), "faulttests stubborn %d", id);
+	snprintf(cmd, sizeof(cmd), "faulttests never_steps_down %d", id);
 	old = wisp_spawn_caps(cmd, CAP_AGENT);
 	CHECK(old > 0 && agents_up(id, 1));
 	snprintf(cmd, sizeof(cmd), "faulttests successor %d orphan", id);
@@ -225,7 +225,7 @@ static int c_upgrade_corners(void)
 static struct ghost_attach at;
 
 /* An agent of the first enclave CPU that never schedules nor steps down. */
-static int stubborn(int id)
+static int never_steps_down(int id)
 {
 	if (wisp_ghost(GHOST_ATTACH, id, GHOST_MODE_PERCPU, (long)&at) ||
 	    wisp_ghost(GHOST_AGENT_INIT, __builtin_ctzll(at.status->hdr.cpus), 0, 0))
@@ -316,8 +316,8 @@ int main(int argc, char **argv)
 {
 	int n = (int)(sizeof(cases) / sizeof(cases[0]));
 
-	if (argc > 2 && !strcmp(argv[1], "stubborn"))
-		return stubborn(atoi(argv[2]));
+	if (argc > 2 && !strcmp(argv[1], "never_steps_down"))
+		return never_steps_down(atoi(argv[2]));
 	if (argc > 3 && !strcmp(argv[1], "successor"))
 		return successor(atoi(argv[2]), argv[3]);
 	if (argc > 1) {
