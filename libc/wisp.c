@@ -66,6 +66,16 @@ long wisp_ghost(int op, long a, long b, long c)
 	return wisp_syscall6(SYS_ghost, op, a, b, c, 0, 0);
 }
 
+int wisp_set_cookie(long tid, uint32_t cookie)
+{
+	return (int)wisp_syscall_ret(wisp_ghost(GHOST_SET_COOKIE, tid, cookie, 0));
+}
+
+int wisp_core_stats(int cpu, struct ghost_core_stats *out)
+{
+	return (int)wisp_syscall_ret(wisp_ghost(GHOST_CORE_STATS, cpu, (long)out, 0));
+}
+
 int wisp_enclave_info(int id, struct ghost_enclave_info *out)
 {
 	struct ghost_enclave_info all[GHOST_MAX_CPUS];	/* a CPU each at the most */

@@ -42,6 +42,12 @@ long wisp_ghost(int op, long a, long b, long c);
  * -1 with errno ENOENT when there is no such enclave (any more). */
 struct ghost_enclave_info;
 int wisp_enclave_info(int id, struct ghost_enclave_info *out);
+/* Core scheduling (kernel/uapi/ghost.h): set thread tid's security domain (tid 0: the
+ * calling thread; its new threads and spawned tasks inherit it; CAP_ENCLAVE), and read
+ * the audit and flush counters of cpu (-1: every CPU).  0, or -1 with errno set. */
+int wisp_set_cookie(long tid, uint32_t cookie);
+struct ghost_core_stats;
+int wisp_core_stats(int cpu, struct ghost_core_stats *out);
 
 /* Futexes: wait returns 0 when woken (or spuriously), EAGAIN if *addr != expected
  * on entry, ETIMEDOUT after timeout_ns (0: no timeout). wake returns how many

@@ -53,7 +53,7 @@
 
 #include <stdint.h>
 
-#define GHOST_ABI_VERSION	3
+#define GHOST_ABI_VERSION	4
 
 /* Messages. */
 enum ghost_msg_type {
@@ -136,9 +136,11 @@ struct ghost_thread_status {
 	uint32_t cpu;		/* where it runs or last ran */
 	uint64_t runtime_ns;	/* cumulative */
 	uint64_t switch_ns;	/* when it last went on or off a CPU */
+	uint32_t cookie;	/* its security domain (GHOST_SET_COOKIE), 0: none */
+	uint32_t reserved;
 };
 
-_Static_assert(sizeof(struct ghost_thread_status) == 40, "thread status word layout");
+_Static_assert(sizeof(struct ghost_thread_status) == 48, "thread status word layout");
 
 #define GHOST_CPU_AVAILABLE	(1u << 0)	/* the enclave may run threads here now */
 
@@ -170,6 +172,11 @@ enum ghost_txn_state {
 	GHOST_TXN_INVALID_FLAGS,	/* unknown flag bits, or a slot not READY */
 	GHOST_TXN_NOT_PERMITTED,	/* the caller is not this enclave's agent */
 	GHOST_TXN_ABORTED,		/* a sync group commit failed elsewhere */
+	GHOST_TXN_CORE_CONFLICT,	/* core-isolated enclave: an SMT sibling of the
+					 * slot's CPU runs, or is committed to run, a thread
+					 * of another security domain (cookie); a sync group
+					 * commit that moves the siblings too is checked as
+					 * a whole */
 };
 
 #define GHOST_TXN_IDLE		(1u << 0)	/* run nothing: tid must be 0 */
@@ -219,7 +226,10 @@ struct ghost_enclave_status {
 				 * upgrade, GHOST_ATTACH_UPGRADE), 0 if none: the
 				 * agent in charge should finish and exit */
 	uint32_t agent_gen;	/* moves each time another agent task takes charge */
-	uint64_t reserved[58];
+	uint32_t core_isolated;	/* 1: SMT siblings never run two security domains at
+				 * once (GHOST_ENCLAVE_CORE_ISOLATE) */
+	uint32_t reserved0;
+	uint64_t reserved[57];
 };
 
 _Static_assert(sizeof(struct ghost_enclave_status) == 512, "enclave header layout");
@@ -303,6 +313,21 @@ enum ghost_op {
 					 * destroyed enclave ended (the last
 					 * GHOST_ENCLAVE_ENDS are kept); EBUSY: it lives;
 					 * ENOENT: unknown or forgotten; no capability */
+	GHOST_SET_COOKIE,		/* (tid or 0 for the caller, cookie) -> 0: the
+					 * thread's security domain (0: none, trusted); the
+					 * threads it creates inherit it.  EBUSY while the
+					 * thread is in an enclave (a policy sees a domain
+					 * fixed), ESRCH no such thread, EPERM a kernel
+					 * thread */
+	GHOST_ENCLAVE_CORE_ISOLATE,	/* (id, 0 or 1) -> 0: core isolation on or off:
+					 * commits that would put two domains on SMT
+					 * siblings fail GHOST_TXN_CORE_CONFLICT and the
+					 * kernel holds a thread back until its siblings
+					 * agree (docs/TRICKS.md); EINVAL unless the enclave
+					 * holds whole cores; also the enclave's agent may */
+	GHOST_CORE_STATS,		/* (cpu or -1 for all, struct ghost_core_stats *out)
+					 * -> 0: the core-scheduling audit and flush counters;
+					 * no capability */
 	/* Agents, CAP_AGENT. */
 	GHOST_ATTACH = 16,		/* (id, mode, struct ghost_attach *out) -> 0: maps the
 					 * areas into this task; EBUSY: it has an agent (and,
@@ -396,3 +421,46 @@ struct ghost_enclave_end {
 };
 
 _Static_assert(sizeof(struct ghost_enclave_end) == 40, "enclave end layout");
+
+/* GHOST_CORE_STATS: core scheduling (L1TF/MDS, docs/TRICKS.md).  The kernel keeps,
+ * per CPU, the security domain of what runs there; at every context switch it checks
+ * the SMT siblings and counts a violation when two different non-zero cookies run on
+ * one core at once (kernel argument coresched.audit=panic makes one on a
+ * core-isolated enclave's CPU a panic).  A switch to another domain than the one
+ * that last ran on the CPU flushes the L1D (MSR IA32_FLUSH_CMD where enumerated,
+ * else by reading a buffer larger than the L1D) and, where MD_CLEAR is enumerated,
+ * the CPU buffers (VERW); coresched.flush=off|auto|soft chooses. */
+#define GHOST_CORE_L1D_FLUSH	(1u << 0)	/* CPUID.(EAX=07H,ECX=0):EDX[28] */
+#define GHOST_CORE_MD_CLEAR	(1u << 1)	/* CPUID.(EAX=07H,ECX=0):EDX[10] */
+
+enum ghost_flush_mode {
+	GHOST_FLUSH_OFF = 0,
+	GHOST_FLUSH_AUTO,	/* the MSR where enumerated, else software */
+	GHOST_FLUSH_SOFT,	/* always the software L1D flush */
+};
+
+struct ghost_core_stats {
+	uint64_t switches;		/* context switches audited */
+	uint64_t violations;		/* switches that found a sibling running another
+					 * non-zero cookie */
+	uint64_t domain_changes;	/* switches to a non-zero cookie other than the
+					 * last one that ran on the CPU */
+	uint64_t flush_l1d_msr;		/* L1D flushes through IA32_FLUSH_CMD */
+	uint64_t flush_l1d_soft;	/* L1D flushes by reading a buffer */
+	uint64_t flush_verw;		/* CPU buffer clears (VERW, MD_CLEAR) */
+	uint64_t flush_ns;		/* time spent flushing */
+	uint64_t held_back;		/* threads held back for a sibling (core-isolated:
+					 * the sibling was leaving another domain) */
+	uint64_t forced_idle_ns;	/* time spent idle while holding one back */
+	uint64_t commit_conflicts;	/* transactions failed GHOST_TXN_CORE_CONFLICT */
+	uint32_t features;		/* GHOST_CORE_* this CPU (the boot CPU for -1)
+					 * enumerates */
+	uint32_t flush_mode;		/* enum ghost_flush_mode */
+	/* The last violation (violations > 0): who found it, and what each ran. */
+	uint32_t last_cpu, last_sibling;
+	uint32_t last_cookie, last_sibling_cookie;
+	uint64_t last_tid, last_sibling_tid;
+	uint64_t last_ns;
+};
+
+_Static_assert(sizeof(struct ghost_core_stats) == 128, "core stats layout");
