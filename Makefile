@@ -41,6 +41,7 @@ ARCH_OBJS := \
 	arch/x86_64/acpi.o \
 	arch/x86_64/acpi_parse.o \
 	arch/x86_64/cpu.o \
+	arch/x86_64/flush.o \
 	arch/x86_64/fpu.o \
 	arch/x86_64/fw_cfg.o \
 	arch/x86_64/idt.o \
@@ -70,6 +71,7 @@ KERNEL_OBJS := \
 	kernel/ghost_queue.o \
 	kernel/ghost_txn.o \
 	kernel/console.o \
+	kernel/coresched.o \
 	kernel/format.o \
 	kernel/frame_map.o \
 	kernel/heap.o \
@@ -160,7 +162,7 @@ USER_SRC_DIRS := tests/user tests/bench tests/agents agents/lib agents/fifo-perc
 BROKEN_AGENTS := broken-never broken-spin broken-wrong-cpu broken-other-enclave broken-stale \
 	broken-crash-commit broken-exit-busy broken-flood
 USER_PROGS := hello usertests ghosttests faulttests benchsched benchghost benchfaults \
-	fifo-percpu fifo-central shinjuku workload dispersion scenario $(BROKEN_AGENTS)
+	fifo-percpu fifo-central shinjuku workload dispersion vcpu scenario $(BROKEN_AGENTS)
 USER_ELFS := $(patsubst %,$(BUILD)/user/%.elf,$(USER_PROGS))
 
 # User programs on the ISO: each becomes the boot module named after its file.

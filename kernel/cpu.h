@@ -10,6 +10,7 @@
 #include <kernel/list.h>
 #include <kernel/spinlock.h>
 #include <kernel/timer.h>
+#include <kernel/uapi/ghost.h>
 
 #define MAX_CPUS	64
 
@@ -46,6 +47,19 @@ struct cpu {
 	int idle_polling;		/* [a] idle and polling need_resched: no IPI */
 	struct timer ghost_tick;	/* TIMER_TICK for the running ghost thread */
 	uint64_t switches;		/* context switches on this CPU */
+
+	/* Core scheduling (kernel/coresched.c). */
+	uint64_t core_word;		/* [a] the domain of what runs here (coresched.h) */
+	uint64_t core_tid;		/* [a] the thread it is for: the audit's record */
+	int core_waiting;		/* [a] holding a thread back: a sibling whose word
+					 * changes reschedules this CPU */
+	bool core_native_held;		/* [rq_lock] the native thread at the head of the
+					 * queue waits for a sibling: idle halts */
+	uint64_t core_unlatch;		/* a ghost thread (tid) held back for a native
+					 * sibling: its latch goes after the switch */
+	uint32_t core_last;		/* the last non-zero cookie that ran here */
+	uint64_t core_held_since;	/* holding a thread back since (forced idle) */
+	struct ghost_core_stats core_count;	/* counters; written here, read anywhere */
 
 	/* Topology [b] (kernel/topology.c). */
 	uint32_t package, core, thread;	/* physical ids, as numbered by the hardware */

@@ -1,6 +1,7 @@
 /* kernel/enclave.c: enclaves, their shared memory, messages and status words,
  * transactions, agents, and the ghost and agent classes.  See enclave.h. */
 #include <kernel/enclave.h>
+#include <kernel/coresched.h>
 #include <kernel/args.h>
 #include <kernel/ghost_txn.h>
 #include <kernel/kmalloc.h>
@@ -126,6 +127,7 @@ static void thread_status(struct enclave *e, struct thread *t, uint32_t flags, u
 	w->cpu = t->cpu;
 	w->runtime_ns = t->runtime_ns;
 	w->switch_ns = now;
+	w->cookie = t->cookie;
 	seq_end(&w->seq);
 }
 
@@ -816,6 +818,39 @@ static void latch(struct enclave *e, unsigned cpu, struct thread *t)
 	arch_irq_restore(flags);
 }
 
+/* Core isolation: would t (NULL: idle) on cpu share a core with another security
+ * domain?  Each sibling counts with what it is committed to: its transaction in this
+ * sync group (group, targets), else the thread latched there, else what it runs or
+ * waits to run (its word, published under its rq_lock, as latches are taken).
+ * e->lock held. */
+static bool core_clash(struct enclave *e, unsigned cpu, struct thread *t, uint64_t group,
+		       struct thread *const *targets)
+{
+	uint64_t mine = t ? READ_ONCE(t->cookie) : 0;
+
+	if (!e->core_isolated || !mine)
+		return false;
+	for_each_cpu_in(s, &cpus[cpu].siblings) {
+		struct cpu *o = &cpus[s];
+		uint64_t theirs;
+		if (s == cpu)
+			continue;
+		if (group >> s & 1) {
+			theirs = targets[s] ? READ_ONCE(targets[s]->cookie) : 0;
+		} else {
+			spin_lock(&o->rq_lock);
+			theirs = o->ghost_next ? READ_ONCE(o->ghost_next->cookie)
+					       : __atomic_load_n(&o->core_word, __ATOMIC_SEQ_CST);
+			spin_unlock(&o->rq_lock);
+		}
+		if (core_conflict(mine, theirs)) {
+			core_count_conflict(cpu);
+			return true;
+		}
+	}
+	return false;
+}
+
 int enclave_commit_group(struct enclave *e, uint64_t mask, bool sync, bool permitted)
 {
 	struct thread *target[GHOST_MAX_CPUS];
@@ -836,11 +871,22 @@ int enclave_commit_group(struct enclave *e, uint64_t mask, bool sync, bool permi
 			if (st[o] == GHOST_TXN_COMPLETE && target[o] == target[cpu])
 				st[cpu] = GHOST_TXN_NOT_RUNNABLE;
 		}
+		if (st[cpu] == GHOST_TXN_COMPLETE && !sync && core_clash(e, cpu, target[cpu], 0, NULL))
+			st[cpu] = GHOST_TXN_CORE_CONFLICT;
 		if (st[cpu] != GHOST_TXN_COMPLETE)
 			failed = true;
 		else if (!sync) {
 			latch(e, cpu, target[cpu]);
 			kick |= 1ull << cpu;
+		}
+	}
+	/* A sync group is judged as a whole: the siblings it moves count with their
+	 * new threads. */
+	for (uint64_t m = mask; m && sync && !failed; m &= m - 1) {
+		unsigned cpu = (unsigned)__builtin_ctzll(m);
+		if (core_clash(e, cpu, target[cpu], mask, target)) {
+			st[cpu] = GHOST_TXN_CORE_CONFLICT;
+			failed = true;
 		}
 	}
 	for (uint64_t m = mask; m && sync; m &= m - 1) {
@@ -1430,6 +1476,38 @@ void ghost_thread_exit(struct thread *t)
 	arch_irq_restore(flags);
 }
 
+void ghost_unlatch_cpu(struct cpu *c, uint64_t tid)
+{
+	unsigned long flags = spin_lock_irqsave(&enclaves_lock);
+	struct enclave *e = c->enclave;
+	if (e)
+		spin_lock(&e->lock);
+	spin_unlock(&enclaves_lock);
+	if (e) {
+		spin_lock(&c->rq_lock);
+		bool still = c->ghost_next && c->ghost_next->tid == tid;
+		spin_unlock(&c->rq_lock);
+		if (still)
+			latch(e, c->id, NULL);	/* PREEMPTED, unless it ran meanwhile */
+		spin_unlock(&e->lock);
+	}
+	ghost_flush_wakes();
+	arch_irq_restore(flags);
+}
+
+int enclave_core_isolate(struct enclave *e, bool on)
+{
+	for_each_cpu_in(cpu, &e->cpus)
+		for_each_cpu_in(s, &cpus[cpu].siblings)
+			if (!cpumask_test(&e->cpus, s))
+				return -EINVAL;
+	unsigned long flags = spin_lock_irqsave(&e->lock);
+	WRITE_ONCE(e->core_isolated, on);
+	e->status->hdr.core_isolated = on;
+	spin_unlock_irqrestore(&e->lock, flags);
+	return 0;
+}
+
 bool ghost_idle_polls(struct cpu *c)
 {
 	struct enclave *e = c->enclave;
@@ -1455,7 +1533,8 @@ void ghost_idle(struct cpu *c)
 		struct ghost_txn txn = { .state = GHOST_TXN_READY, .tid = h.tid, .tseq = h.tseq };
 		spin_lock(&e->lock);
 		txn.aseq = __atomic_load_n(&e->status->cpu[c->id].aseq, __ATOMIC_ACQUIRE);
-		bool ok = h.tid && decide(e, c->id, &txn, true, &t) == GHOST_TXN_COMPLETE;
+		bool ok = h.tid && decide(e, c->id, &txn, true, &t) == GHOST_TXN_COMPLETE &&
+			  !core_clash(e, c->id, t, 0, NULL);
 		if (ok)
 			latch(e, c->id, t);
 		spin_unlock(&e->lock);

@@ -82,6 +82,8 @@ struct enclave {
 	uint64_t blackout_ns;		/* [a] GHOST_ENCLAVE_BLACKOUT */
 	uint64_t tick_ns;		/* TIMER_TICK period, 0: none */
 	bool idle_poll;			/* idle CPUs poll instead of halting */
+	bool core_isolated;		/* [lock; read anywhere] SMT siblings run one
+					 * security domain at a time (kernel/coresched.h) */
 	uint64_t watchdog_ns;		/* [lock] eject the agent after a runnable thread
 					 * waited this long with a CPU free; 0: never */
 	struct timer watchdog;		/* checks every watchdog_ns / 4 */
@@ -136,6 +138,8 @@ uint64_t enclave_blackout(struct enclave *e, bool reset);
 
 /* At boot: the reaper thread that destroys enclaves the watchdog ejects. */
 void enclave_init(void);
+/* GHOST_ENCLAVE_CORE_ISOLATE: 0, or -EINVAL unless e holds whole cores. */
+int enclave_core_isolate(struct enclave *e, bool on);
 /* The watchdog: 0 or -EINVAL (below 10 ms, above an hour). */
 int enclave_set_watchdog(struct enclave *e, uint64_t ns);
 #define GHOST_WATCHDOG_DEFAULT_NS	1000000000ull	/* docs/TRICKS.md: why 1 s */
@@ -172,6 +176,9 @@ void ghost_thread_exit(struct thread *t);	/* before it is DEAD; no locks */
 void ghost_flush_wakes(void);			/* no locks, interrupts off */
 /* The idle loop of an enclave CPU: run a hint if one is good.  Interrupts off. */
 void ghost_idle(struct cpu *c);
+/* Thread tid, if still latched on c, goes back to the agent (THREAD_PREEMPTED): it
+ * would wait for a native thread on an SMT sibling.  No locks, interrupts off. */
+void ghost_unlatch_cpu(struct cpu *c, uint64_t tid);
 /* Does idle CPU c poll for decisions instead of halting (no IPI needed)?
  * Interrupts off. */
 bool ghost_idle_polls(struct cpu *c);

@@ -3,6 +3,8 @@
  * their contracts: kernel/uapi/ghost.h. */
 #include <kernel/ghost_sys.h>
 #include <kernel/enclave.h>
+#include <kernel/coresched.h>
+#include <kernel/sched.h>
 #include <kernel/task.h>
 #include <kernel/usercopy.h>
 #include <kernel/vm.h>
@@ -95,6 +97,52 @@ static int remove_thread(struct enclave *e, long tid, long b)
 	int err = t ? enclave_remove_thread(e, t) : -ENOENT;
 	if (t)
 		thread_put(t);
+	return err;
+}
+
+static int core_isolate(struct enclave *e, long on, long b)
+{
+	if (!may_populate(e))
+		return -EPERM;
+	return on != 0 && on != 1 ? -EINVAL : enclave_core_isolate(e, on == 1);
+}
+
+/* GHOST_SET_COOKIE: a domain is fixed while an enclave schedules the thread, so that
+ * a policy never sees it change under its decisions. */
+static long set_cookie(long tid, long cookie)
+{
+	if (!has(CAP_ENCLAVE))
+		return -EPERM;
+	if (cookie < 0 || cookie > UINT32_MAX)
+		return -EINVAL;
+	struct thread *t = tid ? thread_get((tid_t)tid) : thread_current();
+	if (!t)
+		return -ENOENT;
+	int err = 0;
+	unsigned long flags = spin_lock_irqsave(&t->lock);
+	if (!t->task)
+		err = -EPERM;
+	else if (t->enclave)
+		err = -EBUSY;
+	else
+		t->cookie = (uint32_t)cookie;
+	unsigned cpu = t->cpu;
+	bool running = t->on_cpu;
+	spin_unlock_irqrestore(&t->lock, flags);
+	/* A running thread's CPU publishes the new domain at its next switch: now. */
+	if (!err && running)
+		sched_set_need_resched(&cpus[cpu]);
+	if (tid)
+		thread_put(t);
+	return err;
+}
+
+static long core_stats_op(long cpu, long uout)
+{
+	struct ghost_core_stats st;
+	int err = cpu < -1 || cpu > INT32_MAX ? -EINVAL : core_stats((int)cpu, &st);
+	if (!err && copy_to_user((uintptr_t)uout, &st, sizeof(st)))
+		err = -EFAULT;
 	return err;
 }
 
@@ -256,6 +304,12 @@ long sys_ghost(long op, long a, long b, long c, long d, long f)
 	}
 	case GHOST_ENCLAVE_ADD_TASK:
 		return with_enclave(a, add_task, b, 0);
+	case GHOST_SET_COOKIE:
+		return set_cookie(a, b);
+	case GHOST_ENCLAVE_CORE_ISOLATE:
+		return with_enclave(a, core_isolate, b, 0);
+	case GHOST_CORE_STATS:
+		return core_stats_op(a, b);
 	case GHOST_ENCLAVE_BLACKOUT: {
 		if (!has(CAP_ENCLAVE))
 			return -EPERM;

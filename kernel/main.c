@@ -3,6 +3,7 @@
 #include <kernel/args.h>
 #include <kernel/enclave.h>
 #include <kernel/bootinfo.h>
+#include <kernel/coresched.h>
 #include <kernel/cpu.h>
 #include <kernel/futex.h>
 #include <kernel/kmalloc.h>
@@ -71,6 +72,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	futex_init();
 	arch_smp_init(&boot_info);
 	topology_init();
+	coresched_init();
 	enclave_init();
 	printk("wisp: %u cpus online\n", ncpus);
 	printk("wisp: ready\n");

@@ -11,6 +11,7 @@
  *     that stays runnable, sched_wake() for one that had blocked (decided under the
  *     thread's lock through on_rq). */
 #include <kernel/sched.h>
+#include <kernel/coresched.h>
 #include <kernel/enclave.h>
 #include <kernel/kmalloc.h>
 #include <kernel/page.h>
@@ -63,6 +64,7 @@ static void finish_switch(void)
 	c->curr->class->run_start(c, c->curr);
 	spin_unlock(&c->rq_lock);
 	ghost_arrive(c->curr);
+	core_after_switch(c);
 	ghost_flush_wakes();	/* agents told of what happened during the switch */
 	if (ended)
 		task_ended(ended);	/* after the unlock: it wakes threads */
@@ -147,7 +149,8 @@ void schedule(void)
 		else
 			c->migrate = prev;	/* finish_switch requeues it elsewhere */
 	}
-	struct thread *next = pick(c);
+	/* Core scheduling may hold next back for an SMT sibling: then c idles. */
+	struct thread *next = core_switch(c, pick(c), now);
 	if (c->nr_native && next != c->idle)
 		kick_idle_cpu(NULL, c->id);	/* others wait here: an idle CPU may steal */
 	ghost_switch(c, prev, next);
@@ -158,6 +161,7 @@ void schedule(void)
 		next->class->run_start(c, next);
 		spin_unlock(&c->rq_lock);
 		ghost_arrive(next);	/* a ghost thread committed again where it was */
+		core_after_switch(c);
 		ghost_flush_wakes();
 		arch_irq_restore(flags);
 		return;
@@ -228,6 +232,13 @@ void sched_preempt_point(bool irqs_on)
 	schedule();
 }
 
+/* Native work this CPU may run now: not a thread waiting for its SMT siblings
+ * (kernel/coresched.c), which is rescheduled when they move.  Interrupts off. */
+static bool native_work(struct cpu *c)
+{
+	return READ_ONCE(c->nr_native) && !c->core_native_held;
+}
+
 /* An enclave CPU with ghost.idle=poll waits for a decision with interrupts on,
  * watching need_resched (set by a commit, with no IPI while idle_polling is set)
  * and its hint ring. */
@@ -235,7 +246,7 @@ static void idle_poll(struct cpu *c)
 {
 	__atomic_store_n(&c->idle_polling, 1, __ATOMIC_SEQ_CST);
 	sti();
-	for (int i = 0; i < 100000 && !READ_ONCE(c->need_resched) && !READ_ONCE(c->nr_native); i++)
+	for (int i = 0; i < 100000 && !READ_ONCE(c->need_resched) && !native_work(c); i++)
 		arch_cpu_relax();
 	__atomic_store_n(&c->idle_polling, 0, __ATOMIC_SEQ_CST);
 }
@@ -248,7 +259,7 @@ noreturn void sched_idle_loop(void)
 
 	for (;;) {
 		cli();
-		if (READ_ONCE(c->nr_native) || READ_ONCE(c->need_resched)) {
+		if (native_work(c) || READ_ONCE(c->need_resched)) {
 			sti();
 			schedule();
 			continue;
@@ -257,7 +268,7 @@ noreturn void sched_idle_loop(void)
 		 * them, this idle thread would hold the stolen thread, on no queue,
 		 * until the CPU next had nothing else to run. */
 		struct thread *t = NULL;
-		for (size_t i = 0; i < ARRAY_SIZE(classes) && !t; i++)
+		for (size_t i = 0; i < ARRAY_SIZE(classes) && !t && !c->core_native_held; i++)
 			if (classes[i]->steal)
 				t = classes[i]->steal(c);
 		if (t) {
@@ -266,7 +277,7 @@ noreturn void sched_idle_loop(void)
 			continue;
 		}
 		ghost_idle(c);		/* an enclave CPU runs a hint the agent left */
-		if (READ_ONCE(c->nr_native) || READ_ONCE(c->need_resched)) {
+		if (native_work(c) || READ_ONCE(c->need_resched)) {
 			sti();
 			continue;
 		}

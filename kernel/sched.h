@@ -46,3 +46,6 @@ extern const struct sched_class idle_class;
 /* Put a RUNNABLE thread that is on no queue onto cpu's queue and kick that CPU. */
 void sched_enqueue_on(struct thread *t, unsigned cpu);
 void sched_set_need_resched(struct cpu *c);
+/* A native thread picked on c goes back to the head of c's queue: it waits for its SMT
+ * siblings (kernel/coresched.c).  rq_lock held. */
+void native_requeue_front(struct cpu *c, struct thread *t);

@@ -61,6 +61,14 @@ static void native_enqueue(struct cpu *c, struct thread *t)
 	c->nr_native++;
 }
 
+/* Back to the head of the queue: picked, but it waits for its SMT siblings
+ * (kernel/coresched.c). */
+void native_requeue_front(struct cpu *c, struct thread *t)
+{
+	list_insert_before(c->native_q.next, &t->rq_link);
+	c->nr_native++;
+}
+
 static struct thread *native_pick(struct cpu *c)
 {
 	if (list_empty(&c->native_q))

@@ -154,6 +154,7 @@ struct thread *thread_create_user(struct task *task, uintptr_t entry, uintptr_t 
 	if (!t)
 		return NULL;
 	t->task = task;
+	t->cookie = thread_current() ? READ_ONCE(thread_current()->cookie) : 0;	/* its domain */
 	t->ustart_entry = entry;
 	t->ustart_arg = arg;
 	t->ustart_stack = stack;

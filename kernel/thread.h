@@ -80,6 +80,8 @@ struct thread {
 	bool ghost_running;		/* [lock] ghost: picked, not yet off its CPU */
 	uint64_t ghost_waiting;		/* [lock] ghost: runnable without a CPU since, or 0 */
 	bool ghost_batch;		/* [lock] GHOST_THREAD_BATCH */
+	uint32_t cookie;		/* [lock] security domain (GHOST_SET_COOKIE), 0:
+					 * none; inherited from the creating thread */
 	bool yielding;			/* its schedule() is a yield (THREAD_YIELD) */
 	bool born;			/* started: runnable once, somewhere */
 	struct enclave *agent_of;	/* [enclave lock and lock] the enclave it is agent of */

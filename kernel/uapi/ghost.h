@@ -317,7 +317,7 @@ enum ghost_op {
 					 * thread's security domain (0: none, trusted); the
 					 * threads it creates inherit it.  EBUSY while the
 					 * thread is in an enclave (a policy sees a domain
-					 * fixed), ESRCH no such thread, EPERM a kernel
+					 * fixed), ENOENT no such thread, EPERM a kernel
 					 * thread */
 	GHOST_ENCLAVE_CORE_ISOLATE,	/* (id, 0 or 1) -> 0: core isolation on or off:
 					 * commits that would put two domains on SMT

@@ -137,6 +137,14 @@ long arch_probe_read(uintptr_t addr);
 long arch_probe_write(uintptr_t addr);
 long arch_probe_ud(void);
 long arch_probe_div0(void);
+/* Core scheduling (arch/x86_64/flush.c): what this CPU enumerates, and the flushes. */
+#define ARCH_L1D_FLUSH_MSR	(1u << 0)
+#define ARCH_MD_CLEAR		(1u << 1)
+unsigned arch_core_flush_features(void);
+void arch_flush_l1d_msr(void);		/* only where ARCH_L1D_FLUSH_MSR */
+void arch_flush_l1d_soft(void);
+void arch_clear_cpu_buffers(void);	/* VERW; clears buffers where ARCH_MD_CLEAR */
+
 /* The faulting address (CR2) of the last page fault recovered on this CPU. */
 uintptr_t arch_last_fault_addr(void);
 /* Error code of the last fault recovered on this CPU. */
