@@ -151,7 +151,8 @@ static void audit(struct cpu *c, uint64_t mine, uint64_t tid, bool isolated, uin
 		last.sibling_tid = __atomic_load_n(&cpus[s].core_tid, __ATOMIC_RELAXED);
 		last.ns = now;
 		spin_unlock(&last_lock);
-		if (audit_panics && isolated)
+		/* Two native threads are not core-scheduled (core_switch): no panic. */
+		if (audit_panics && isolated && !(mine & w & CORE_NATIVE))
 			panic("coresched: cpu %u runs cookie %u (thread %lx) while its sibling %u "
 			      "runs cookie %u", c->id, CORE_COOKIE(mine), (unsigned long)tid, s,
 			      CORE_COOKIE(w));

@@ -159,6 +159,8 @@ noreturn void ktest_run(void)
 		init_run_user_tests("ghosttests");
 	if (!strcmp(requested, "faults"))
 		init_run_user_tests("faulttests");
+	if (!strcmp(requested, "core"))
+		init_run_user_tests("coretests");
 	failed += check_names(requested);
 	if (n < (size_t)(__ktest_end - __ktest_start))
 		failed++;

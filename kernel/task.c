@@ -215,6 +215,9 @@ long task_spawn_in(const char *cmdline, unsigned caps, int enclave)
 void user_thread_start(void *arg)
 {
 	struct thread *th = thread_current();
+	/* Killed before it first ran (a ghost thread waits for its agent): it never
+	 * reaches user mode, where nothing might interrupt it to look. */
+	task_check_exit();
 	arch_enter_user_thread(th->ustart_entry, th->ustart_arg, th->ustart_stack,
 			       (uintptr_t)th->stack + KSTACK_SIZE);
 }

@@ -20,90 +20,10 @@
 #include <wisp.h>
 
 #include "tests/user/runner.h"
+#include "tests/user/agentkit.h"
 
 #define ENCLAVE_CPUS	0xeull		/* CPUs 1, 2, 3 */
 #define AGENT_CPU	1
-#define WAIT_NS		20000000000ull	/* bound on any wait: a hang fails, never blocks */
-
-static int eid;
-static struct ghost_attach at;
-static volatile struct ghost_status_area *st;
-static struct ghost_agent_area *ag;
-
-/* Messages. */
-static bool pop(struct ghost_queue *q, struct ghost_msg *m)
-{
-	uint64_t tail = q->tail;
-	if (tail == __atomic_load_n(&q->head, __ATOMIC_ACQUIRE))
-		return false;
-	*m = q->msgs[tail & (q->nslots - 1)];
-	__atomic_store_n(&q->tail, tail + 1, __ATOMIC_RELEASE);
-	return true;
-}
-
-/* The next message about a thread (CPU events skipped unless cpu_events). */
-static bool next(struct ghost_queue *q, struct ghost_msg *m, bool cpu_events)
-{
-	uint64_t end = wisp_clock_ns() + WAIT_NS;
-	while (wisp_clock_ns() < end) {
-		if (!pop(q, m)) {
-			wisp_sleep_ns(100000);
-			continue;
-		}
-		if (cpu_events || m->tid)
-			return true;
-	}
-	return false;
-}
-
-static void drain(struct ghost_queue *q)
-{
-	struct ghost_msg m;
-	while (pop(q, &m))
-		;
-}
-
-static struct ghost_thread_status status_of(uint64_t tid)
-{
-	volatile struct ghost_thread_status *w = &st->thread[GHOST_THREAD_INDEX(tid)];
-	struct ghost_thread_status s;
-	uint32_t seq;
-	do {
-		while ((seq = __atomic_load_n(&w->seq, __ATOMIC_ACQUIRE)) & 1)
-			;
-		s = *(struct ghost_thread_status *)w;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	} while (__atomic_load_n(&w->seq, __ATOMIC_RELAXED) != seq);
-	return s;
-}
-
-static uint32_t aseq(int cpu)
-{
-	return __atomic_load_n(&st->cpu[cpu].aseq, __ATOMIC_ACQUIRE);
-}
-
-static void txn(int cpu, uint64_t tid, uint32_t tseq, uint32_t flags)
-{
-	struct ghost_txn *t = &ag->txn[cpu];
-	t->tid = tid;
-	t->tseq = tseq;
-	t->aseq = aseq(cpu);
-	t->flags = flags;
-	__atomic_store_n(&t->state, GHOST_TXN_READY, __ATOMIC_RELEASE);
-}
-
-static long commit(uint64_t cpus, unsigned flags)
-{
-	return wisp_ghost(GHOST_COMMIT, (long)cpus, flags, 0);
-}
-
-/* Commit thread tid at its current Tseq to cpu: the transaction's final state. */
-static uint32_t run_on(int cpu, uint64_t tid)
-{
-	txn(cpu, tid, status_of(tid).tseq, 0);
-	commit(1ull << cpu, 0);
-	return ag->txn[cpu].state;
-}
 
 static long child(const char *script)
 {
@@ -143,45 +63,6 @@ static int expect(struct ghost_queue *q, uint64_t tid, int type, uint32_t tseq)
 		return 1;
 	}
 	return 0;
-}
-
-/* A native thread pinned to one CPU, spinning until told to stop (or WAIT_NS
- * passes, so a failed case cannot hang the suite). A fixed spin time would race
- * the test: under a slow emulator it can end before the test has looked. */
-struct native_arg {
-	int cpu;
-	volatile int stop;
-	volatile int running;	/* set once it spins on cpu */
-};
-
-static void *native_spin(void *p)
-{
-	struct native_arg *a = p;
-	wisp_set_affinity(0, 1ull << a->cpu);	/* returns on that CPU */
-	a->running = 1;
-	uint64_t end = wisp_clock_ns() + WAIT_NS;
-	while (!a->stop && wisp_clock_ns() < end)
-		;
-	return NULL;
-}
-
-/* Start a native spinner on a->cpu and return once it holds that CPU.  Messages
- * alone do not say so: any native thread passing through the CPU (a kernel thread,
- * a task ending) produces the same CPU_TAKEN and PREEMPTED. */
-static int native_start(wisp_thread_t *t, struct native_arg *a)
-{
-	if (wisp_thread_create(t, native_spin, a))
-		return -1;
-	uint64_t end = wisp_clock_ns() + WAIT_NS;
-	while (!a->running && wisp_clock_ns() < end)
-		wisp_sleep_ns(100000);
-	return a->running ? 0 : -1;
-}
-
-static int native_stop(wisp_thread_t t, struct native_arg *a)
-{
-	a->stop = 1;
-	return wisp_thread_join(t, NULL);
 }
 
 /* Cases: each runs on the agent thread of CPU 1. */
