@@ -158,11 +158,11 @@ $(BUILD)/kernel.sym: $(BUILD)/kernel.elf
 # User programs built on newlib (see "User programs" below): NAME.c in one of
 # USER_SRC_DIRS becomes $(BUILD)/user/NAME.elf.
 USER_SRC_DIRS := tests/user tests/bench tests/agents agents/lib agents/fifo-percpu \
-	agents/fifo-central agents/shinjuku workloads control
+	agents/fifo-central agents/shinjuku agents/coresched workloads control
 BROKEN_AGENTS := broken-never broken-spin broken-wrong-cpu broken-other-enclave broken-stale \
 	broken-crash-commit broken-exit-busy broken-flood
-USER_PROGS := hello usertests ghosttests faulttests benchsched benchghost benchfaults \
-	fifo-percpu fifo-central shinjuku workload dispersion vcpu scenario $(BROKEN_AGENTS)
+USER_PROGS := hello usertests ghosttests faulttests coretests benchsched benchghost benchfaults \
+	fifo-percpu fifo-central shinjuku coresched workload dispersion vcpu scenario $(BROKEN_AGENTS)
 USER_ELFS := $(patsubst %,$(BUILD)/user/%.elf,$(USER_PROGS))
 
 # User programs on the ISO: each becomes the boot module named after its file.
@@ -278,8 +278,8 @@ $(BUILD)/user/%.elf: $(BUILD)/user/%.o $(LIBC_OBJS) libc/user.ld $(NEWLIB_STAMP)
 		$(USER_LIBS)
 
 # Agents are built on the agent library.
-$(BUILD)/user/fifo-percpu.elf $(BUILD)/user/fifo-central.elf $(BUILD)/user/shinjuku.elf: \
-	$(BUILD)/user/ghostlib.o
+$(BUILD)/user/fifo-percpu.elf $(BUILD)/user/fifo-central.elf $(BUILD)/user/shinjuku.elf \
+	$(BUILD)/user/coresched.elf: $(BUILD)/user/ghostlib.o
 $(patsubst %,$(BUILD)/user/%.elf,$(BROKEN_AGENTS)): $(BUILD)/user/ghostlib.o
 
 user: $(USER_ELFS)

@@ -14,6 +14,12 @@
  *				moves the threads it chooses into the enclave itself (a
  *				load generator stays outside: workloads/dispersion)
  *	watchdog NAME MS	the enclave's watchdog timeout (0: off; default 1000)
+ *	isolate NAME		core isolation for the enclave (GHOST_ENCLAVE_CORE_ISOLATE):
+ *				SMT siblings never run two security domains at once;
+ *				the enclave must hold whole cores
+ *	cookie N		the scenario's own security domain (wisp_set_cookie):
+ *				every program it starts after this, agents included,
+ *				inherits it, until the next `cookie`; `cookie 0` ends it
  *	monitor MS		a line of counters per enclave every MS, during
  *				`sleep` and after the last command while runs last
  *	sleep MS		wait; the runs go on (what follows happens at run time)
@@ -31,6 +37,7 @@
  * the longest a thread waited with a CPU of the enclave free) and fails if a thread
  * left the ghost class.  A bad file is refused before anything starts, naming the
  * line. */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -163,6 +170,15 @@ static int check(struct cmd *c, int n)
 					   "3600000)", NULL);
 			if (find(c[i].word[1]) < 0)
 				return bad(line, "no enclave named", c[i].word[1]);
+		} else if (!strcmp(op, "isolate")) {
+			if (nw != 2 || find(c[i].word[1]) < 0)
+				return bad(line, "usage: isolate ENCLAVE (an enclave named before)", NULL);
+		} else if (!strcmp(op, "cookie")) {
+			char *end = NULL;
+			unsigned long v = nw == 2 ? strtoul(c[i].word[1], &end, 0) : 0;
+			if (nw != 2 || end == c[i].word[1] || *end || v > UINT32_MAX)
+				return bad(line, "usage: cookie N (a security domain, 0 to 4294967295; "
+					   "0: none)", NULL);
 		} else if (!strcmp(op, "monitor") || !strcmp(op, "sleep")) {
 			if (nw != 2 || atoi(c[i].word[1]) <= 0)
 				return bad(line, "usage: monitor|sleep MILLISECONDS", NULL);
@@ -404,6 +420,7 @@ int main(int argc, char **argv)
 		const char *op = c->word[0];
 		int e = c->nwords > 1 ? find(c->word[1]) : -1;
 		long r = 0;
+		int err = 0;	/* the errno a failed isolate or cookie names */
 		if (!strcmp(op, "enclave")) {
 			r = create(e);
 			if (!r)
@@ -445,9 +462,17 @@ int main(int argc, char **argv)
 			reap(e, enclaves[e].agent_task);
 			enclaves[e].agent_task = 0;
 			enclaves[e].id = 0;
+		} else if (!strcmp(op, "isolate")) {
+			r = wisp_ghost(GHOST_ENCLAVE_CORE_ISOLATE, enclaves[e].id, 1, 0);
+			err = (int)-r;
+		} else if (!strcmp(op, "cookie")) {
+			r = wisp_set_cookie(0, (uint32_t)strtoul(c->word[1], NULL, 0));
+			err = r < 0 ? errno : 0;
 		}
 		if (r < 0) {
-			bad(c->line, "failed:", c->word[0]);
+			char why[96];
+			snprintf(why, sizeof(why), "%s: %s", c->word[0], strerror(err));
+			bad(c->line, "failed:", err > 0 ? why : c->word[0]);
 			return 1;
 		}
 	}

@@ -225,6 +225,7 @@ void ga_thread_status_at(const struct ghost_agent *a, uint32_t index,
 		out->cpu = LOAD(w->cpu);
 		out->runtime_ns = LOAD(w->runtime_ns);
 		out->switch_ns = LOAD(w->switch_ns);
+		out->cookie = LOAD(w->cookie);
 	} while (seq_retry(&w->seq, s));
 	out->seq = s;
 }
@@ -337,6 +338,7 @@ const char *ga_txn_state_name(uint32_t state)
 		[GHOST_TXN_INVALID_FLAGS] = "INVALID_FLAGS",
 		[GHOST_TXN_NOT_PERMITTED] = "NOT_PERMITTED",
 		[GHOST_TXN_ABORTED] = "ABORTED",
+		[GHOST_TXN_CORE_CONFLICT] = "CORE_CONFLICT",
 	};
 
 	if (state < sizeof(names) / sizeof(names[0]) && names[state])
