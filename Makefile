@@ -161,7 +161,7 @@ USER_SRC_DIRS := tests/user tests/bench tests/agents agents/lib agents/fifo-perc
 	agents/fifo-central agents/shinjuku agents/coresched workloads control
 BROKEN_AGENTS := broken-never broken-spin broken-wrong-cpu broken-other-enclave broken-stale \
 	broken-crash-commit broken-exit-busy broken-flood
-USER_PROGS := hello usertests ghosttests faulttests coretests benchsched benchghost benchfaults \
+USER_PROGS := hello usertests ghosttests faulttests coretests benchsched benchghost benchfaults benchcore \
 	fifo-percpu fifo-central shinjuku coresched workload dispersion vcpu scenario $(BROKEN_AGENTS)
 USER_ELFS := $(patsubst %,$(BUILD)/user/%.elf,$(USER_PROGS))
 

@@ -186,7 +186,26 @@ static void flush(struct cpu *c, uint32_t cookie)
 	c->core_count.flush_ns += clock_ns() - t0;
 }
 
+static struct thread *core_decide(struct cpu *c, struct thread *next, uint64_t now);
+
+/* Time in the idle thread, for GHOST_CORE_STATS: from the switch to it to the next. */
+static void idle_time(struct cpu *c, struct thread *next, uint64_t now)
+{
+	uint64_t since = c->core_idle_since;
+	if (since)
+		c->core_count.idle_ns += now - MIN(now, since);
+	__atomic_store_n(&c->core_idle_since, next == c->idle ? (now ? now : 1) : 0,
+			 __ATOMIC_RELAXED);
+}
+
 struct thread *core_switch(struct cpu *c, struct thread *next, uint64_t now)
+{
+	next = core_decide(c, next, now);
+	idle_time(c, next, now);
+	return next;
+}
+
+static struct thread *core_decide(struct cpu *c, struct thread *next, uint64_t now)
 {
 	struct enclave *e = READ_ONCE(c->enclave);
 	bool isolated = e && READ_ONCE(e->core_isolated);
@@ -251,6 +270,7 @@ int core_stats(int cpu, struct ghost_core_stats *out)
 {
 	if (cpu < -1 || cpu >= (int)ncpus)
 		return -EINVAL;
+	uint64_t now = clock_ns();
 	memset(out, 0, sizeof(*out));
 	for (unsigned i = 0; i < ncpus; i++) {
 		if (cpu >= 0 && (unsigned)cpu != i)
@@ -265,6 +285,8 @@ int core_stats(int cpu, struct ghost_core_stats *out)
 		out->flush_ns += READ_ONCE(s->flush_ns);
 		out->held_back += READ_ONCE(s->held_back);
 		out->forced_idle_ns += READ_ONCE(s->forced_idle_ns);
+		uint64_t since = __atomic_load_n(&cpus[i].core_idle_since, __ATOMIC_RELAXED);
+		out->idle_ns += READ_ONCE(s->idle_ns) + (since && now > since ? now - since : 0);
 		out->commit_conflicts += __atomic_load_n(&s->commit_conflicts, __ATOMIC_RELAXED);
 	}
 	out->features = (uint32_t)ghost_features();

@@ -59,6 +59,7 @@ struct cpu {
 					 * sibling: its latch goes after the switch */
 	uint32_t core_last;		/* the last non-zero cookie that ran here */
 	uint64_t core_held_since;	/* holding a thread back since (forced idle) */
+	uint64_t core_idle_since;	/* [a] running the idle thread since, 0: not */
 	struct ghost_core_stats core_count;	/* counters; written here, read anywhere */
 
 	/* Topology [b] (kernel/topology.c). */

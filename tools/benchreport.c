@@ -237,6 +237,43 @@ static void plots(void)
 	fclose(o);
 }
 
+/* bench=coresched: the vCPU workload with and without core isolation, and switches
+ * with and without a flush. */
+static void coresched_table(FILE *o, const struct file *f, bool icount)
+{
+	fprintf(o, "\n## wisp only: core scheduling (bench=coresched, --topology 2,2,2)\n\n");
+	if (icount) {
+		fprintf(o, "Not run in this mode (tools/bench --help says why).\n");
+		return;
+	}
+	fprintf(o, "| vCPU workload | elapsed ms (median) | idle fraction | flushes/s | "
+		"violations |\n|---|---|---|---|---|\n");
+	for (int i = 0; i < f->n; i++) {
+		const char *ln = f->line[i];
+		char me[32] = "", mode[32] = "";
+		str(ln, "metric", me, sizeof(me));
+		if (!strcmp(me, "vcpu_elapsed_ms") && str(ln, "mode", mode, sizeof(mode)))
+			fprintf(o, "| %s | %.0f | %.2f | %.0f | %.0f |\n", mode, num(ln, "median"),
+				num(ln, "idle_fraction"), num(ln, "flushes_per_s"), num(ln, "violations"));
+	}
+	const char *r = metric(f, "throughput_ratio");
+	fprintf(o, "\nThroughput kept with isolation (mix time / isolated time): %.3f\n\n",
+		r ? num(r, "value") : NAN);
+	fprintf(o, "| switch (one way, ns) | flush | median | p99 |\n|---|---|---|---|\n");
+	for (int i = 0; i < f->n; i++) {
+		const char *ln = f->line[i];
+		char me[32] = "", kind[16] = "";
+		str(ln, "metric", me, sizeof(me));
+		str(ln, "flush", kind, sizeof(kind));
+		if (!strcmp(me, "switch_ns"))
+			fprintf(o, "| %s | %s | %.0f | %.0f |\n",
+				num(ln, "domains") == 1 ? "same domain" : "another domain",
+				num(ln, "domains") == 1 ? "none" : kind, num(ln, "median"), num(ln, "p99"));
+	}
+	const char *fl = metric(f, "flush_ns");
+	fprintf(o, "\nOne flush: %.0f ns.\n", fl ? num(fl, "value") : NAN);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -254,10 +291,11 @@ int main(int argc, char **argv)
 	struct file ws1 = load("wisp-sched-smp1"), ws4 = load("wisp-sched-smp4");
 	struct file ls1 = load("linux-micro-smp1"), ls4 = load("linux-micro-smp4");
 	bool icount = strcmp(mode, "tcg") != 0;	/* no bench=ghost, bench=faults then */
-	struct file gh = { 0 }, fa = { 0 };
+	struct file gh = { 0 }, fa = { 0 }, cs = { 0 };
 	if (!icount) {
 		gh = load("wisp-ghost");
 		fa = load("wisp-faults");
+		cs = load("wisp-coresched");
 	}
 	add_series("wisp-dispersion-shinjuku", "wisp shinjuku");
 	add_series("wisp-dispersion-fifo-central", "wisp fifo-central");
@@ -314,6 +352,7 @@ int main(int argc, char **argv)
 			else if (!isnan(num(ln, "value")))
 				fprintf(o, "| %s | %s | %s | %.0f | |\n", b, me, ag, num(ln, "value"));
 		}
+	coresched_table(o, &cs, icount);
 	fprintf(o, "\nPlots: latency-vs-load.svg, latency-cdf.svg.\n");
 	fclose(o);
 	plots();

@@ -452,6 +452,7 @@ struct ghost_core_stats {
 	uint64_t held_back;		/* threads held back for a sibling (core-isolated:
 					 * the sibling was leaving another domain) */
 	uint64_t forced_idle_ns;	/* time spent idle while holding one back */
+	uint64_t idle_ns;		/* time spent in the idle thread, up to now */
 	uint64_t commit_conflicts;	/* transactions failed GHOST_TXN_CORE_CONFLICT */
 	uint32_t features;		/* GHOST_CORE_* this CPU (the boot CPU for -1)
 					 * enumerates */
@@ -463,4 +464,4 @@ struct ghost_core_stats {
 	uint64_t last_ns;
 };
 
-_Static_assert(sizeof(struct ghost_core_stats) == 128, "core stats layout");
+_Static_assert(sizeof(struct ghost_core_stats) == 136, "core stats layout");

@@ -22,14 +22,15 @@ static char which[16];
 static int set_bench(const char *v)
 {
 	if (!v || (strcmp(v, "smp") && strcmp(v, "sched") && strcmp(v, "ghost") &&
-		   strcmp(v, "faults")))
+		   strcmp(v, "faults") && strcmp(v, "coresched")))
 		return -EINVAL;
 	strlcpy(which, v, sizeof(which));
 	return 0;
 }
-KERNEL_ARG(bench, "bench=smp|sched|ghost|faults: measure (IPIs and timers; scheduling, from "
-	   "the benchsched program; the ghOSt paths, from benchghost; agent death and upgrade, "
-	   "from benchfaults), print JSON lines, power off",
+KERNEL_ARG(bench, "bench=smp|sched|ghost|faults|coresched: measure (IPIs and timers; "
+	   "scheduling, from the benchsched program; the ghOSt paths, from benchghost; agent "
+	   "death and upgrade, from benchfaults; core isolation, from benchcore), print JSON "
+	   "lines, power off",
 	   set_bench);
 
 int init_run(const char *cmd);	/* kernel/init.c */
@@ -102,9 +103,14 @@ void bench_run_requested(void)
 {
 	if (!which[0])
 		return;
-	if (!strcmp(which, "sched") || !strcmp(which, "ghost") || !strcmp(which, "faults")) {
-		int status = init_run(which[0] == 's' ? "benchsched" :
-				      which[0] == 'g' ? "benchghost" : "benchfaults");
+	static const char *const programs[][2] = {
+		{ "sched", "benchsched" }, { "ghost", "benchghost" }, { "faults", "benchfaults" },
+		{ "coresched", "benchcore" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(programs); i++) {
+		if (strcmp(which, programs[i][0]))
+			continue;
+		int status = init_run(programs[i][1]);
 		arch_power_off(status == 0 ? 0 : 1);
 	}
 	uint64_t *v = kmalloc(SAMPLES * sizeof(uint64_t));
