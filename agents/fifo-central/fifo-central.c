@@ -125,6 +125,7 @@ static void outcome(int cpu, struct ga_thread *t)
 		retry(0);
 		break;
 	case GHOST_TXN_CPU_BUSY:
+	case GHOST_TXN_CORE_CONFLICT:	/* core-isolated: the sibling runs another domain */
 	case GHOST_TXN_NOT_PERMITTED:	/* demoted: the next global agent will */
 		retry(RETRY_NS);
 		break;

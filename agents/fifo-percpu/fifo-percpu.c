@@ -230,6 +230,7 @@ static void run(struct pcpu *p, int self, struct ga_thread *t, uint32_t aseq)
 		ga_fifo_push_head(&p->rq, t);
 		break;
 	case GHOST_TXN_CPU_BUSY:
+	case GHOST_TXN_CORE_CONFLICT:	/* core-isolated: the sibling runs another domain */
 		ga_fifo_push_head(&p->rq, t);
 		ga_wait(BUSY_WAIT_NS);
 		break;

@@ -136,7 +136,8 @@ static void outcome(int cpu, struct ga_thread *t, bool preempting, uint64_t now)
 	case GHOST_TXN_AGENT_STALE:
 		retry_at = 1;
 		break;
-	default:			/* CPU_BUSY: a native thread has it */
+	default:			/* CPU_BUSY: a native thread has it; CORE_CONFLICT:
+					 * core-isolated, the sibling runs another domain */
 		retry_at = now + RETRY_NS;
 		break;
 	}
