@@ -78,10 +78,11 @@ void coresched_init(void)
 	       modes[flush_mode], audit_panics ? "panics" : "counts");
 }
 
-/* What t being on c means for its siblings. */
+/* What t being on c means for its siblings.  Agent threads are trusted, like the
+ * kernel, whatever cookie they inherited. */
 static uint64_t word_of(struct cpu *c, struct thread *t)
 {
-	if (t == c->idle)
+	if (t == c->idle || t->class == &agent_class)
 		return 0;
 	uint64_t w = READ_ONCE(t->cookie);
 	if (w && t->class != &ghost_class)

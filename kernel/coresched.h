@@ -2,9 +2,9 @@
  *
  * SMT siblings share the L1D and the fill buffers, so a thread on one sibling may
  * read what a thread of another security domain left there, or is using now.  Every
- * thread carries a cookie, its domain (0: none, trusted: the kernel, agents, control
- * programs).  Each CPU publishes the domain of what it runs in core_word; at every
- * switch the kernel
+ * thread carries a cookie, its domain (0: none, trusted: the kernel, control
+ * programs; agent threads count as trusted whatever their cookie).  Each CPU
+ * publishes the domain of what it runs in core_word; at every switch the kernel
  *   - holds the next thread back, on a CPU of a core-isolated enclave, while a
  *     sibling runs (or is about to run) another non-zero cookie: a ghost thread waits
  *     on its latch for the sibling to leave that domain; a native thread makes a

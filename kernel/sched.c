@@ -158,6 +158,10 @@ void schedule(void)
 	next->last_start = now;
 	next->cpu = c->id;
 	if (next == prev) {
+		/* A ghost thread committed here again although its affinity excludes this
+		 * CPU: it stays, so nothing may requeue it later (a stale migrate would,
+		 * at this CPU's next switch, long after it may have ended). */
+		c->migrate = NULL;
 		next->class->run_start(c, next);
 		spin_unlock(&c->rq_lock);
 		ghost_arrive(next);	/* a ghost thread committed again where it was */

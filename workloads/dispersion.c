@@ -33,6 +33,8 @@
 #include <kernel/uapi/ghost.h>
 #include <wisp.h>
 
+#include "workloads/busy.h"
+
 #define MAX_WORKERS	512
 #define MAX_REQUESTS	(1 << 20)
 
@@ -52,7 +54,6 @@ static volatile int stop;
 static volatile long tids[MAX_WORKERS], batch_tids[MAX_WORKERS];
 static uint64_t batch_units;		/* atomic: work units the batch threads did */
 static double iters_per_us;
-static volatile uint64_t sink;
 
 static uint64_t rnd = 88172645463325252ull;
 static double cdf_rate;
@@ -63,29 +64,6 @@ static uint64_t next_rnd(void)
 	rnd ^= rnd >> 7;
 	rnd ^= rnd << 17;
 	return rnd;
-}
-
-static void busy(uint32_t iters)
-{
-	uint64_t x = sink;
-	for (uint32_t i = 0; i < iters; i++)
-		x = x * 6364136223846793005ull + 1442695040888963407ull;
-	sink = x;
-}
-
-static void calibrate(void)
-{
-	uint32_t n = 1000;
-	uint64_t t;
-	for (;;) {
-		t = wisp_clock_ns();
-		busy(n);
-		t = wisp_clock_ns() - t;
-		if (t > 20000000 || n > (1u << 30))
-			break;
-		n *= 2;
-	}
-	iters_per_us = (double)n / ((double)t / 1000.0);
 }
 
 static void *worker(void *arg)
@@ -269,7 +247,7 @@ int main(int argc, char **argv)
 	if (!reqs)
 		return 1;
 	wisp_set_affinity(0, 1);	/* the generator: CPU 0, native */
-	calibrate();
+	iters_per_us = busy_calibrate();
 	wisp_thread_t w[MAX_WORKERS], b[MAX_WORKERS];
 	if (start_threads(w, workers, worker, tids, id, cpus, "worker") ||
 	    start_threads(b, nbatch, batch, batch_tids, id, cpus, "batch thread"))

@@ -30,6 +30,8 @@
 #include <kernel/uapi/ghost.h>
 #include <wisp.h>
 
+#include "workloads/busy.h"
+
 #define MAX_VMS		16
 #define MAX_VCPUS	16
 #define MAX_BURST_US	10000000	/* compute_us and sleep_us: 10 s at most */
@@ -58,7 +60,6 @@ static uint32_t finished;		/* futex: vCPUs whose rounds are over */
 static uint64_t iters, deadline;	/* deadline, ns: when iters is 0 */
 static uint32_t compute_us = 500, sleep_us = 500;
 static uint32_t unit_iters;		/* busy-loop iterations in a 1 µs work unit */
-static volatile uint64_t sink;
 
 static uint64_t next_rnd(uint64_t *s)
 {
@@ -75,30 +76,6 @@ static uint64_t seed_for(uint64_t seed, uint64_t n)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return (z ^ (z >> 31)) | 1;
-}
-
-static void busy(uint32_t n)
-{
-	uint64_t x = sink;
-	for (uint32_t i = 0; i < n; i++)
-		x = x * 6364136223846793005ull + 1442695040888963407ull;
-	sink = x;
-}
-
-static void calibrate(void)
-{
-	uint32_t n = 1000;
-	uint64_t t;
-	for (;;) {
-		t = wisp_clock_ns();
-		busy(n);
-		t = wisp_clock_ns() - t;
-		if (t > 20000000 || n > (1u << 30))
-			break;
-		n *= 2;
-	}
-	double per_us = (double)n / ((double)t / 1000.0);
-	unit_iters = per_us < 1 ? 1 : (uint32_t)per_us;
 }
 
 /* Uniform in [mean/2, mean + mean/2]. */
@@ -301,7 +278,8 @@ int main(int argc, char **argv)
 	struct ghost_core_stats before, after;
 	if (wisp_core_stats(-1, &before))
 		return fail("wisp_core_stats(-1)");
-	calibrate();
+	double per_us = busy_calibrate();
+	unit_iters = per_us < 1 ? 1 : (uint32_t)per_us;
 	for (uint32_t i = 0; i < nvms; i++) {
 		vms[i].cookie = base + i;
 		vms[i].hist = calloc(HIST_US, sizeof(uint32_t));

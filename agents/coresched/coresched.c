@@ -77,7 +77,8 @@ static uint64_t slice_ns = 2000000;
 static int smt = 2;
 static bool mix, too_many;
 
-/* The global agent's state, [global_lock] (only one agent thread steps at a time). */
+/* The global agent's state: only step() touches it, one agent thread at a time
+ * (ga_central_loop). */
 static struct ga_table *tab;
 static struct domain dom[MAX_DOMAINS];	/* dom[0]: cookie 0, trusted */
 static int ndom = 1;
@@ -347,7 +348,7 @@ static void step(int self, bool first)
 	next_at = next_deadline(self, wisp_clock_ns());
 }
 
-static bool work(void)
+static bool work(int self)
 {
 	uint64_t now = wisp_clock_ns();
 
@@ -355,38 +356,9 @@ static bool work(void)
 	       (next_at && now >= next_at);
 }
 
-/* Poll while this CPU's agent is the global one.  A demoted agent may be mid-step
- * (a native thread took its CPU): global_lock makes the new one wait for it. */
-static wisp_mutex_t global_lock = WISP_MUTEX_INIT;
-static bool synced;				/* [global_lock] */
-
-static void be_global(int self)
+static void central_agent(struct ghost_agent *a, int self, void *arg)
 {
-	while (!ga_done(&agent) && ga_global_cpu(&agent) == self && ga_enclave_alive(&agent)) {
-		if (__atomic_load_n(&synced, __ATOMIC_ACQUIRE) && !work()) {
-			__builtin_ia32_pause();
-			continue;
-		}
-		wisp_mutex_lock(&global_lock);
-		if (!ga_done(&agent) && ga_global_cpu(&agent) == self) {
-			step(self, !synced);
-			__atomic_store_n(&synced, true, __ATOMIC_RELEASE);
-		}
-		wisp_mutex_unlock(&global_lock);
-	}
-}
-
-static void coresched_agent(struct ghost_agent *a, int self, void *arg)
-{
-	if (self == ga_cpu_next(a, -1) && ga_config_wakeup(a->default_queue_id, -1) < 0)
-		fprintf(stderr, "coresched: GHOST_CONFIG_QUEUE_WAKEUP failed\n");
-	while (!ga_done(a) && ga_enclave_alive(a)) {
-		if (ga_global_cpu(a) == self)
-			be_global(self);
-		else if (ga_wait(0) < 0)
-			break;		/* the enclave has gone */
-	}
-	ga_finish(a, self);
+	ga_central_loop(a, self, "coresched", work, step);
 }
 
 /* The last lines, and the exit status: fifo-central's (3: a CPU never got a thread),
@@ -447,7 +419,7 @@ int main(int argc, char **argv)
 	}
 	for (int k = 0; k < GHOST_MAX_CPUS; k++)
 		cores[k].dom = -1;
-	err = ga_start_agents(&agent, coresched_agent, NULL);
+	err = ga_start_agents(&agent, central_agent, NULL);
 	if (err) {
 		fprintf(stderr, "coresched: cannot start agent threads: %s\n", strerror(err));
 		return 1;

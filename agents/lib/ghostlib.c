@@ -638,3 +638,34 @@ struct ga_thread *ga_fifo_pop(struct ga_fifo *f)
 		ga_fifo_remove(t);
 	return t;
 }
+
+/* The global agent's steps, one at a time (ga_central_loop). */
+static wisp_mutex_t central_lock = WISP_MUTEX_INIT;
+static bool central_synced;			/* [central_lock] a step was taken */
+
+void ga_central_loop(struct ghost_agent *a, int self, const char *prog,
+		     bool (*work)(int self), void (*step)(int self, bool first))
+{
+	if (self == ga_cpu_next(a, -1) && ga_config_wakeup(a->default_queue_id, -1) < 0)
+		fprintf(stderr, "%s: GHOST_CONFIG_QUEUE_WAKEUP failed\n", prog);
+	while (!ga_done(a) && ga_enclave_alive(a)) {
+		if (ga_global_cpu(a) != self) {
+			if (ga_wait(0) < 0)
+				break;		/* the enclave has gone */
+			continue;
+		}
+		while (!ga_done(a) && ga_global_cpu(a) == self && ga_enclave_alive(a)) {
+			if (__atomic_load_n(&central_synced, __ATOMIC_ACQUIRE) && !work(self)) {
+				__builtin_ia32_pause();
+				continue;
+			}
+			wisp_mutex_lock(&central_lock);
+			if (!ga_done(a) && ga_global_cpu(a) == self) {
+				step(self, !central_synced);
+				__atomic_store_n(&central_synced, true, __ATOMIC_RELEASE);
+			}
+			wisp_mutex_unlock(&central_lock);
+		}
+	}
+	ga_finish(a, self);
+}

@@ -20,7 +20,7 @@
  * the status words (threads already in the enclave, or a live upgrade).
  *
  * The other CPUs' agents sleep until the kernel makes one of them global (a native
- * thread took the global agent's CPU); global_lock keeps the two from overlapping.
+ * thread took the global agent's CPU); ga_central_loop keeps their steps apart.
  *
  * With `batch`, threads that call themselves batch work (GHOST_THREAD_BATCH, seen in
  * their status word) wait in a second FIFO and get only CPUs the first leaves idle,
@@ -203,38 +203,9 @@ static bool work(int self)
 	return false;
 }
 
-/* Poll while this CPU's agent is the global one.  A demoted agent may be mid-step
- * (a native thread took its CPU): global_lock makes the new one wait for it. */
-static wisp_mutex_t global_lock = WISP_MUTEX_INIT;
-static bool synced;				/* [global_lock] */
-
-static void be_global(int self)
+static void central_agent(struct ghost_agent *a, int self, void *arg)
 {
-	while (!ga_done(&agent) && ga_global_cpu(&agent) == self && ga_enclave_alive(&agent)) {
-		if (__atomic_load_n(&synced, __ATOMIC_ACQUIRE) && !work(self)) {
-			__builtin_ia32_pause();
-			continue;
-		}
-		wisp_mutex_lock(&global_lock);
-		if (!ga_done(&agent) && ga_global_cpu(&agent) == self) {
-			step(self, !synced);
-			__atomic_store_n(&synced, true, __ATOMIC_RELEASE);
-		}
-		wisp_mutex_unlock(&global_lock);
-	}
-}
-
-static void shinjuku_agent(struct ghost_agent *a, int self, void *arg)
-{
-	if (self == ga_cpu_next(a, -1) && ga_config_wakeup(a->default_queue_id, -1) < 0)
-		fprintf(stderr, "shinjuku: GHOST_CONFIG_QUEUE_WAKEUP failed\n");
-	while (!ga_done(a) && ga_enclave_alive(a)) {
-		if (ga_global_cpu(a) == self)
-			be_global(self);
-		else if (ga_wait(0) < 0)
-			break;		/* the enclave has gone */
-	}
-	ga_finish(a, self);
+	ga_central_loop(a, self, "shinjuku", work, step);
 }
 
 int main(int argc, char **argv)
@@ -264,7 +235,7 @@ int main(int argc, char **argv)
 			"out of memory");
 		return 1;
 	}
-	err = ga_start_agents(&agent, shinjuku_agent, NULL);
+	err = ga_start_agents(&agent, central_agent, NULL);
 	if (err) {
 		fprintf(stderr, "shinjuku: cannot start agent threads: %s\n", strerror(err));
 		return 1;

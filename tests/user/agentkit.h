@@ -12,6 +12,8 @@
 #include <kernel/uapi/ghost.h>
 #include <wisp.h>
 
+#include "tests/user/runner.h"
+
 #define WAIT_NS		20000000000ull	/* bound on any wait: a hang fails, never blocks */
 
 static int eid;
@@ -131,4 +133,37 @@ static inline int native_stop(wisp_thread_t t, struct native_arg *a)
 {
 	a->stop = 1;
 	return wisp_thread_join(t, NULL);
+}
+
+static int (*agentkit_body)(void);
+static int agentkit_cpu;
+
+static inline void *agentkit_thread(void *arg)
+{
+	if (wisp_ghost(GHOST_AGENT_INIT, agentkit_cpu, 0, 0) != 0)
+		return (void *)10L;
+	return (void *)(long)agentkit_body();
+}
+
+/* Run body as the agent of enclave eid (made by the caller over cpus): attach in
+ * per-CPU mode, no watchdog (cases hold runnable threads unscheduled on purpose, as
+ * long as a slow emulator makes them), body on a thread that is agent_cpu's agent;
+ * then destroy the enclave.  body's result, or 1 if the set-up failed. */
+static inline int agentkit_run(uint64_t cpus, int agent_cpu, int (*body)(void))
+{
+	wisp_thread_t t;
+	void *r;
+	CHECK(wisp_ghost(GHOST_ATTACH, eid, GHOST_MODE_PERCPU, (long)&at) == 0);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_WATCHDOG, eid, 0, 0) == 0);
+	st = at.status;
+	ag = at.agent;
+	CHECK(st->hdr.magic == GHOST_STATUS_MAGIC && st->hdr.version == GHOST_ABI_VERSION);
+	CHECK(st->hdr.enclave_id == (uint32_t)eid && st->hdr.cpus == cpus);
+	CHECK(at.default_queue->magic == GHOST_QUEUE_MAGIC);
+	agentkit_body = body;
+	agentkit_cpu = agent_cpu;
+	CHECK(wisp_thread_create(&t, agentkit_thread, NULL) == 0);
+	CHECK(wisp_thread_join(t, &r) == 0);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_DESTROY, eid, 0, 0) == 0);
+	return (int)(long)r;
 }

@@ -369,15 +369,8 @@ static const struct test_case helpers[] = {
 	{ "spin", h_spin },
 };
 
-static int (*body)(void);
-
-static void *agent_thread(void *arg)
-{
-	if (wisp_ghost(GHOST_AGENT_INIT, AGENT_CPU, 0, 0) != 0)
-		return (void *)10L;
-	return (void *)(long)body();
-}
-
+/* A case in a task of its own: a fresh enclave, with this task as its agent (or, for
+ * the cases that start agents of their own, as its control program only). */
 static int run_case(int i)
 {
 	wisp_set_affinity(0, 1);	/* the control thread: CPU 0, native */
@@ -385,17 +378,7 @@ static int run_case(int i)
 	CHECK(eid > 0);
 	if (!cases[i].agent)
 		return cases[i].fn();
-	CHECK(wisp_ghost(GHOST_ATTACH, eid, GHOST_MODE_PERCPU, (long)&at) == 0);
-	CHECK(wisp_ghost(GHOST_ENCLAVE_WATCHDOG, eid, 0, 0) == 0);	/* threads wait on purpose */
-	st = at.status;
-	ag = at.agent;
-	body = cases[i].fn;
-	wisp_thread_t t;
-	void *r;
-	CHECK(wisp_thread_create(&t, agent_thread, NULL) == 0);
-	CHECK(wisp_thread_join(t, &r) == 0);
-	CHECK(wisp_ghost(GHOST_ENCLAVE_DESTROY, eid, 0, 0) == 0);
-	return (int)(long)r;
+	return agentkit_run(ENCLAVE_CPUS, AGENT_CPU, cases[i].fn);
 }
 
 int main(int argc, char **argv)

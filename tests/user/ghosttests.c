@@ -687,17 +687,8 @@ static const struct {
 	{ "writes_status", c_writes_status },
 };
 
-static int (*body)(void);
-
-static void *agent_thread(void *arg)
-{
-	if (wisp_ghost(GHOST_AGENT_INIT, AGENT_CPU, 0, 0) != 0)
-		return (void *)10L;
-	return (void *)(long)body();
-}
-
-/* A case in a task of its own: an enclave over CPUs 1-3, with this task as its
- * agent (or, for the reference agents, as its control program only). */
+/* A case in a task of its own: a fresh enclave, with this task as its agent (or, for
+ * the cases that start agents of their own, as its control program only). */
 static int run_case(int i)
 {
 	wisp_set_affinity(0, 1);	/* the control thread keeps off the enclave */
@@ -705,22 +696,7 @@ static int run_case(int i)
 	CHECK(eid > 0);
 	if (!cases[i].agent)
 		return cases[i].fn();
-	CHECK(wisp_ghost(GHOST_ATTACH, eid, GHOST_MODE_PERCPU, (long)&at) == 0);
-	/* These cases hold runnable threads unscheduled on purpose, as long as a slow
-	 * emulator makes them: no watchdog (ghost.watchdog tests it). */
-	CHECK(wisp_ghost(GHOST_ENCLAVE_WATCHDOG, eid, 0, 0) == 0);
-	st = at.status;
-	ag = at.agent;
-	CHECK(st->hdr.magic == GHOST_STATUS_MAGIC && st->hdr.version == GHOST_ABI_VERSION);
-	CHECK(st->hdr.enclave_id == (uint32_t)eid && st->hdr.cpus == ENCLAVE_CPUS);
-	CHECK(at.default_queue->magic == GHOST_QUEUE_MAGIC);
-	body = cases[i].fn;
-	wisp_thread_t t;
-	void *r;
-	CHECK(wisp_thread_create(&t, agent_thread, NULL) == 0);
-	CHECK(wisp_thread_join(t, &r) == 0);
-	CHECK(wisp_ghost(GHOST_ENCLAVE_DESTROY, eid, 0, 0) == 0);
-	return (int)(long)r;
+	return agentkit_run(ENCLAVE_CPUS, AGENT_CPU, cases[i].fn);
 }
 
 int main(int argc, char **argv)
