@@ -1600,11 +1600,16 @@ static struct thread *ghost_pick(struct cpu *c)
 	/* latched_cpu stays set until it arrives (ghost_arrive): a thread on its way
 	 * here is no commit's to take, and unlatch, finding it, learns it is ours now
 	 * (curr, under this lock). */
-	/* It may still be leaving the CPU it last ran on; that CPU needs nothing of
-	 * ours to finish (docs/TRICKS.md, "The switch").  Unless that CPU is this one:
-	 * committed again while it yielded here, it simply goes on running. */
-	while (t != c->curr && __atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
-		arch_cpu_relax();
+	/* It may still be on the CPU it last ran on (unless that is this one:
+	 * committed again while it yielded here, it simply goes on running).  Waiting
+	 * for it here, under this lock, could deadlock: that CPU may need this lock
+	 * before it lets the thread go (docs/TRICKS.md, "Messages, status words and
+	 * deferred wakeups").  So it stays latched and this CPU tries again. */
+	if (t != c->curr && __atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE)) {
+		c->ghost_next = t;
+		__atomic_store_n(&c->need_resched, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
 	return t;
 }
 
