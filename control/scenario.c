@@ -16,7 +16,7 @@
  *	watchdog NAME MS	the enclave's watchdog timeout (0: off; default 1000)
  *	isolate NAME		core isolation for the enclave (GHOST_ENCLAVE_CORE_ISOLATE):
  *				SMT siblings never run two security domains at once;
- *				the enclave must hold whole cores
+ *				the enclave must hold whole cores; `recreate` keeps it
  *	cookie N		the scenario's own security domain (wisp_set_cookie):
  *				every program it starts after this, agents included,
  *				inherits it, until the next `cookie`; `cookie 0` ends it
@@ -69,6 +69,7 @@ static struct {
 	const char *agent;
 	long agent_task;	/* the agent running it now, 0 if none */
 	long watchdog_ms;	/* -1: the kernel's default */
+	bool isolated;		/* `isolate`: kept when the enclave is recreated */
 } enclaves[MAX_ENCLAVES];
 static int nenclaves;
 
@@ -348,6 +349,8 @@ static int create(int e)
 	enclaves[e].id = (int)r;
 	if (r > 0 && enclaves[e].watchdog_ms >= 0)
 		r = wisp_ghost(GHOST_ENCLAVE_WATCHDOG, r, enclaves[e].watchdog_ms * 1000000, 0);
+	if (r >= 0 && enclaves[e].isolated)
+		r = wisp_ghost(GHOST_ENCLAVE_CORE_ISOLATE, enclaves[e].id, 1, 0);
 	return r < 0 ? -1 : 0;
 }
 
@@ -465,6 +468,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(op, "isolate")) {
 			r = wisp_ghost(GHOST_ENCLAVE_CORE_ISOLATE, enclaves[e].id, 1, 0);
 			err = (int)-r;
+			enclaves[e].isolated = r == 0;
 		} else if (!strcmp(op, "cookie")) {
 			r = wisp_set_cookie(0, (uint32_t)strtoul(c->word[1], NULL, 0));
 			err = r < 0 ? errno : 0;
