@@ -176,7 +176,8 @@ void schedule(void)
 	c->switches++;
 	if (next->stack)
 		arch_set_kernel_stack((uintptr_t)next->stack + KSTACK_SIZE);
-	arch_uvm_activate(next->task && next->task->vm ? next->task->vm->root : 0);
+	struct vm *vm = next->task ? READ_ONCE(next->task->vm) : NULL;	/* NULL once ending */
+	arch_uvm_activate(vm ? vm->root : 0);
 	arch_fpu_save(prev->fpu);
 	arch_fpu_restore(next->fpu);
 	arch_switch(&prev->sp, next->sp);

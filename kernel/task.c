@@ -228,8 +228,12 @@ void user_thread_start(void *arg)
 static void task_end(struct task *t)
 {
 	enclave_task_end(t);	/* an agent's enclave goes with it */
-	vm_destroy(t->vm);
-	t->vm = NULL;
+	/* Gone before it is freed: preempted in vm_destroy, this thread comes back on
+	 * the page tables schedule() finds in t->vm, which would be freed ones (a CPU
+	 * loaded freed memory into CR3 this way, about one bench=faults boot in 150). */
+	struct vm *vm = t->vm;
+	WRITE_ONCE(t->vm, NULL);
+	vm_destroy(vm);
 	/* Waiters are told once this thread is gone too (task_ended, called by the next
 	 * thread on this CPU), so a wait() returns with everything given back. */
 	thread_current()->ends_task = true;
