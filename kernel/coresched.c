@@ -187,25 +187,8 @@ static void flush(struct cpu *c, uint32_t cookie)
 	c->core_count.flush_ns += clock_ns() - t0;
 }
 
-static struct thread *core_decide(struct cpu *c, struct thread *next, uint64_t now);
-
-/* Time in the idle thread, for GHOST_CORE_STATS: from the switch to it to the next. */
-static void idle_time(struct cpu *c, struct thread *next, uint64_t now)
-{
-	uint64_t since = c->core_idle_since;
-	if (since)
-		c->core_count.idle_ns += now - MIN(now, since);
-	__atomic_store_n(&c->core_idle_since, next == c->idle ? (now ? now : 1) : 0,
-			 __ATOMIC_RELAXED);
-}
-
-struct thread *core_switch(struct cpu *c, struct thread *next, uint64_t now)
-{
-	next = core_decide(c, next, now);
-	idle_time(c, next, now);
-	return next;
-}
-
+/* What c runs instead of next, if it must wait for a sibling (docs/TRICKS.md, "Core
+ * isolation"); the word published, audited, flushed for. */
 static struct thread *core_decide(struct cpu *c, struct thread *next, uint64_t now)
 {
 	struct enclave *e = READ_ONCE(c->enclave);
@@ -250,6 +233,23 @@ static struct thread *core_decide(struct cpu *c, struct thread *next, uint64_t n
 	publish(c, want, next->tid);
 	audit(c, want, next->tid, isolated, now);
 	flush(c, CORE_COOKIE(want));
+	return next;
+}
+
+/* Time in the idle thread, for GHOST_CORE_STATS: from the switch to it to the next. */
+static void idle_time(struct cpu *c, struct thread *next, uint64_t now)
+{
+	uint64_t since = c->core_idle_since;
+	if (since)
+		c->core_count.idle_ns += now - MIN(now, since);
+	__atomic_store_n(&c->core_idle_since, next == c->idle ? (now ? now : 1) : 0,
+			 __ATOMIC_RELAXED);
+}
+
+struct thread *core_switch(struct cpu *c, struct thread *next, uint64_t now)
+{
+	next = core_decide(c, next, now);
+	idle_time(c, next, now);
 	return next;
 }
 
