@@ -16,9 +16,10 @@
  * does NOT_RUNNABLE unless its status word says it is merely still leaving a CPU;
  * CPU_BUSY puts it back at the head and retries shortly.
  *
- * The global agent's state is guarded by global_lock, held only while there is work.
- * An agent demoted while preempted mid-step finishes that step when it runs again,
- * and the new global agent waits for it: the queue never has two consumers.
+ * The global agent's state is touched only in a step; ga_central_loop runs one step
+ * at a time: an agent demoted while preempted mid-step finishes that step when it
+ * runs again, and the new global agent waits for it, so the queue never has two
+ * consumers.
  * Duplicate messages are dropped by Tseq (ga_track_msg).  The first global step
  * rebuilds the table from the status words, so threads already in the enclave (a
  * live upgrade) are picked up.
@@ -43,13 +44,11 @@ static uint64_t per_cpu[GHOST_MAX_CPUS];	/* atomic: decisions per CPU */
 static uint64_t decisions;	/* atomic */
 static uint64_t retry_at;		/* atomic: step at this time without messages, 0: no */
 
-/* Whoever acts as the global agent holds global_lock for a step. */
-static wisp_mutex_t global_lock = WISP_MUTEX_INIT;
-static struct ga_table *tab;			/* [global_lock] */
-static struct ga_fifo rq;			/* [global_lock] */
-static uint64_t running[GHOST_MAX_CPUS];	/* [global_lock] tid sent there, 0: free */
-static uint64_t overflow_seen;			/* [global_lock] */
-static bool synced;				/* [global_lock] resynced once */
+/* The global agent's state: only a step touches it (ga_central_loop). */
+static struct ga_table *tab;
+static struct ga_fifo rq;
+static uint64_t running[GHOST_MAX_CPUS];	/* tid sent there, 0: free */
+static uint64_t overflow_seen;
 
 static void retry(uint64_t delay_ns)
 {
@@ -168,8 +167,8 @@ static void fill_cpus(int self, const uint32_t *aseq)
 			outcome(cpu, sent[cpu]);
 }
 
-/* One round of the global agent: global_lock held. */
-static void global_step(int self)
+/* One round of the global agent; first: the task's first, which resyncs. */
+static void global_step(int self, bool first)
 {
 	uint32_t aseq[GHOST_MAX_CPUS];
 	uint64_t before = tab->deaths;
@@ -183,60 +182,24 @@ static void global_step(int self)
 	__atomic_store_n(&retry_at, 0, __ATOMIC_RELAXED);
 	ga_for_each_cpu(cpu, &agent)
 		aseq[cpu] = ga_aseq(&agent, cpu);	/* before reading what they cover */
-	if (ga_overflowed(agent.default_queue, &overflow_seen) || !synced)
+	if (ga_overflowed(agent.default_queue, &overflow_seen) || first)
 		resync();
-	synced = true;
 	while (n-- && ga_pop(agent.default_queue, &m))	/* bounded: decide now and then */
 		handle(&m);
 	ga_count_deaths(&agent, self, tab->deaths - before);
 	fill_cpus(self, aseq);
 }
 
-static bool work_waiting(void)
+static bool work_waiting(int self)
 {
 	uint64_t at = __atomic_load_n(&retry_at, __ATOMIC_RELAXED);
 
 	return ga_pending(agent.default_queue) || (at && wisp_clock_ns() >= at);
 }
 
-/* Poll while this CPU's agent is the global one. */
-static void be_global(int self)
-{
-	retry(0);			/* look at everything once on taking over */
-	while (!ga_done(&agent) && ga_global_cpu(&agent) == self && ga_enclave_alive(&agent)) {
-		if (!work_waiting()) {
-			__builtin_ia32_pause();
-			continue;
-		}
-		wisp_mutex_lock(&global_lock);
-		if (!ga_done(&agent) && ga_global_cpu(&agent) == self)
-			global_step(self);
-		wisp_mutex_unlock(&global_lock);
-	}
-}
-
 static void central_agent(struct ghost_agent *a, int self, void *arg)
 {
-	const char *op = "GHOST_CONFIG_QUEUE_WAKEUP";
-	int err = 0;
-
-	if (self == ga_cpu_next(a, -1))
-		err = ga_config_wakeup(a->default_queue_id, -1);	/* the global agent polls */
-	while (!err && !ga_done(&agent)) {
-		op = "GHOST_WAIT";
-		if (ga_global_cpu(a) == self && ga_enclave_alive(a))
-			be_global(self);
-		else
-			err = ga_wait(0);
-	}
-	if (err < 0 && !ga_enclave_alive(a)) {
-		ga_finish(&agent, self);	/* the enclave was destroyed: the policy ends */
-		err = 0;
-	}
-	if (err < 0) {
-		fprintf(stderr, "fifo-central: CPU %d: %s failed: %s\n", self, op, strerror(-err));
-		ga_finish(&agent, self);
-	}
+	ga_central_loop(a, self, "fifo-central", work_waiting, global_step);
 }
 
 int main(int argc, char **argv)

@@ -641,7 +641,7 @@ struct ga_thread *ga_fifo_pop(struct ga_fifo *f)
 
 /* The global agent's steps, one at a time (ga_central_loop). */
 static wisp_mutex_t central_lock = WISP_MUTEX_INIT;
-static bool central_synced;			/* [central_lock] a step was taken */
+static bool central_stepped;			/* [central_lock] a step was taken */
 
 void ga_central_loop(struct ghost_agent *a, int self, const char *prog,
 		     bool (*work)(int self), void (*step)(int self, bool first))
@@ -649,20 +649,29 @@ void ga_central_loop(struct ghost_agent *a, int self, const char *prog,
 	if (self == ga_cpu_next(a, -1) && ga_config_wakeup(a->default_queue_id, -1) < 0)
 		fprintf(stderr, "%s: GHOST_CONFIG_QUEUE_WAKEUP failed\n", prog);
 	while (!ga_done(a) && ga_enclave_alive(a)) {
+		int err;
 		if (ga_global_cpu(a) != self) {
-			if (ga_wait(0) < 0)
-				break;		/* the enclave has gone */
+			if ((err = ga_wait(0)) < 0) {
+				if (ga_enclave_alive(a))	/* else: destroyed, the policy ends */
+					fprintf(stderr, "%s: CPU %d: GHOST_WAIT failed: %s\n", prog,
+						self, strerror(-err));
+				break;
+			}
 			continue;
 		}
+		/* Global now: one step at once (what this CPU had been sent, what arrived
+		 * meanwhile), then one whenever there is work. */
+		bool taking_over = true;
 		while (!ga_done(a) && ga_global_cpu(a) == self && ga_enclave_alive(a)) {
-			if (__atomic_load_n(&central_synced, __ATOMIC_ACQUIRE) && !work(self)) {
+			if (!taking_over && !work(self)) {
 				__builtin_ia32_pause();
 				continue;
 			}
+			taking_over = false;
 			wisp_mutex_lock(&central_lock);
 			if (!ga_done(a) && ga_global_cpu(a) == self) {
-				step(self, !central_synced);
-				__atomic_store_n(&central_synced, true, __ATOMIC_RELEASE);
+				step(self, !central_stepped);
+				central_stepped = true;
 			}
 			wisp_mutex_unlock(&central_lock);
 		}

@@ -59,12 +59,13 @@ int ga_attach(struct ghost_agent *a, int enclave_id, int mode);
  * 0, or a positive errno if a thread could not be made (the others keep running). */
 int ga_start_agents(struct ghost_agent *a, ga_agent_fn fn, void *arg);
 /* A centralized policy's agent thread (GHOST_MODE_CENTRAL), for ga_start_agents: the
- * agent on the global CPU polls, calling step(self, first) whenever work(self) says
- * there is some (first: the task's first step, which should resync); the others wait
- * to be made global.  Steps never overlap: a demoted agent may be mid-step when a
- * native thread takes its CPU, and the new global one waits for it.  The first CPU's
- * agent turns queue wakeups off (the global agent polls).  Returns when the agent is
- * done (ga_done) or the enclave has gone; prog names it in messages. */
+ * agent on the global CPU calls step(self, first) on becoming global and then
+ * whenever work(self) says there is some (first: the task's first step, which should
+ * resync); the others wait to be made global.  Steps never overlap: a demoted agent
+ * may be mid-step when a native thread takes its CPU, and the new global one waits
+ * for it.  The first CPU's agent turns queue wakeups off (the global agent polls).
+ * Returns when the agent is done (ga_done) or the enclave has gone; prog names it
+ * in messages. */
 void ga_central_loop(struct ghost_agent *a, int self, const char *prog,
 		     bool (*work)(int self), void (*step)(int self, bool first));
 /* Wait for every agent thread to return; 0, or the first positive errno. */
