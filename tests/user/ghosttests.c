@@ -165,10 +165,21 @@ static int c_associate_queue(void)
 	CHECK(qid > 0 && q && q->magic == GHOST_QUEUE_MAGIC && q->nslots == 64 && q->id == qid);
 	long task = child("y");
 	CHECK(task > 0);
+	/* Look at the CREATED message without reading it; CPU events before it (a
+	 * native thread passing through an enclave CPU) are read and dropped. */
+	struct ghost_queue *dq = at.default_queue;
+	struct ghost_msg m = { 0 };
 	uint64_t end = wisp_clock_ns() + WAIT_NS;
-	while (ghost_pending_count(at.default_queue) == 0 && wisp_clock_ns() < end)
-		wisp_sleep_ns(100000);
-	struct ghost_msg m = at.default_queue->msgs[at.default_queue->tail & (at.default_queue->nslots - 1)];
+	while (wisp_clock_ns() < end) {
+		if (ghost_pending_count(dq) == 0) {
+			wisp_sleep_ns(100000);
+			continue;
+		}
+		m = dq->msgs[dq->tail & (dq->nslots - 1)];
+		if (m.tid)
+			break;
+		pop(dq, &m);
+	}
 	uint64_t tid = m.tid;
 	CHECK(m.type == GHOST_MSG_THREAD_CREATED && tid);
 	/* CREATED is still unread in the default queue. */
@@ -182,7 +193,8 @@ static int c_associate_queue(void)
 	CHECK(!expect(q, tid, GHOST_MSG_THREAD_YIELD, 2));
 	CHECK(run_on(2, tid) == GHOST_TXN_COMPLETE);
 	CHECK(!expect(q, tid, GHOST_MSG_THREAD_DEAD, 3));
-	CHECK(ghost_pending_count(at.default_queue) == 0);
+	while (pop(dq, &m))	/* nothing about the thread went to the default queue */
+		CHECK(m.tid == 0);
 	int status;
 	CHECK(wisp_wait(task, &status) == task && status == 0);
 	CHECK(wisp_ghost(GHOST_QUEUE_DESTROY, qid, 0, 0) == 0);
