@@ -53,12 +53,14 @@ static void finish_switch(void)
 
 	c->prev = NULL;
 	c->migrate = NULL;
-	/* Once on_cpu is clear a joiner may free prev: touch nothing of it after. */
+	/* Once on_cpu is clear a joiner may free prev: touch nothing of it after.  A
+	 * thread to move keeps on_cpu until it is requeued, below: nobody may run it
+	 * (and it may not end) before then. */
 	if (prev->state == THREAD_DEAD) {
 		if (prev->ends_task)
 			ended = prev->task;
 		thread_reap(prev);
-	} else {
+	} else if (prev != move) {
 		__atomic_store_n(&prev->on_cpu, 0, __ATOMIC_RELEASE);
 	}
 	c->curr->class->run_start(c, c->curr);
@@ -68,9 +70,17 @@ static void finish_switch(void)
 	ghost_flush_wakes();	/* agents told of what happened during the switch */
 	if (ended)
 		task_ended(ended);	/* after the unlock: it wakes threads */
-	/* A runnable thread whose affinity no longer allows the CPU it left. */
-	if (move)
-		sched_enqueue_on(move, move->class->select_cpu(move));
+	/* A runnable thread whose affinity no longer allows the CPU it left: requeued
+	 * under its lock, which enclave code changes its class under.  Moved into an
+	 * enclave meanwhile, it is its agent's to place: it is only let go. */
+	if (move) {
+		spin_lock(&move->lock);
+		bool requeue = move->class != &ghost_class;
+		__atomic_store_n(&move->on_cpu, 0, __ATOMIC_RELEASE);
+		if (requeue)
+			sched_enqueue_on(move, move->class->select_cpu(move));
+		spin_unlock(&move->lock);
+	}
 }
 
 /* A new thread's first code (arch_thread_start calls it). */
@@ -144,7 +154,8 @@ void schedule(void)
 	 * this lock too, and decides under it whether it requeues the thread itself. */
 	cls = prev->class;
 	if (stays && prev != c->idle) {
-		if (cpumask_test(&prev->affinity, c->id))
+		/* A ghost thread goes where its agent commits it, whatever its affinity. */
+		if (cls == &ghost_class || cpumask_test(&prev->affinity, c->id))
 			cls->put_prev(c, prev);
 		else
 			c->migrate = prev;	/* finish_switch requeues it elsewhere */
@@ -158,10 +169,8 @@ void schedule(void)
 	next->last_start = now;
 	next->cpu = c->id;
 	if (next == prev) {
-		/* A ghost thread committed here again although its affinity excludes this
-		 * CPU: it stays, so nothing may requeue it later (a stale migrate would,
-		 * at this CPU's next switch, long after it may have ended). */
-		c->migrate = NULL;
+		/* Requeued and picked again (a thread to move is on no queue, so it is
+		 * never picked here). */
 		next->class->run_start(c, next);
 		spin_unlock(&c->rq_lock);
 		ghost_arrive(next);	/* a ghost thread committed again where it was */
