@@ -47,6 +47,13 @@ static inline bool next(struct ghost_queue *q, struct ghost_msg *m, bool cpu_eve
 	return false;
 }
 
+/* A CPU event any native thread passing through an enclave CPU causes (a kernel
+ * thread, a task starting or ending): cases that wait for other messages skip it. */
+static inline bool native_passing(const struct ghost_msg *m)
+{
+	return m->type == GHOST_MSG_CPU_TAKEN || m->type == GHOST_MSG_CPU_AVAILABLE;
+}
+
 static inline void drain(struct ghost_queue *q)
 {
 	struct ghost_msg m;
