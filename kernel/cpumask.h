@@ -30,6 +30,14 @@ static inline int cpumask_count(const cpumask_t *m)
 	return n;
 }
 
+static inline bool cpumask_intersects(const cpumask_t *a, const cpumask_t *b)
+{
+	for (int i = 0; i < CPUMASK_WORDS; i++)
+		if (a->bits[i] & b->bits[i])
+			return true;
+	return false;
+}
+
 static inline bool cpumask_equal(const cpumask_t *a, const cpumask_t *b)
 {
 	for (int i = 0; i < CPUMASK_WORDS; i++)

@@ -128,6 +128,7 @@ static void thread_status(struct enclave *e, struct thread *t, uint32_t flags, u
 	w->runtime_ns = t->runtime_ns;
 	w->switch_ns = now;
 	w->cookie = t->cookie;
+	w->affinity = t->affinity.bits[0];	/* GHOST_MAX_CPUS is 64 */
 	seq_end(&w->seq);
 }
 
@@ -155,8 +156,10 @@ static void thread_event(struct enclave *e, struct thread *t, uint16_t type, uin
 {
 	t->tseq++;
 	thread_status(e, t, flags, now);
+	bool where = type == GHOST_MSG_THREAD_CREATED || type == GHOST_MSG_THREAD_AFFINITY;
 	struct ghost_msg m = { .type = type, .cpu = (uint16_t)t->cpu, .tseq = t->tseq,
-			       .tid = t->tid, .time_ns = now, .arg = t->runtime_ns };
+			       .tid = t->tid, .time_ns = now,
+			       .arg = where ? t->affinity.bits[0] : t->runtime_ns };
 	t->gq_head = post(e, t->gq, &m);	/* read until there: ASSOCIATE_QUEUE */
 }
 
@@ -664,7 +667,8 @@ int enclave_add_thread(struct enclave *e, struct thread *t)
 		return -EBUSY;
 	}
 	spin_lock(&t->lock);
-	if (t->state == THREAD_DEAD || t->agent_of) {
+	/* A thread whose affinity allows none of the enclave's CPUs could never run. */
+	if (t->state == THREAD_DEAD || t->agent_of || !cpumask_intersects(&t->affinity, &e->cpus)) {
 		spin_unlock(&t->lock);
 		spin_unlock_irqrestore(&e->lock, flags);
 		return -EINVAL;
@@ -777,6 +781,7 @@ static enum ghost_txn_state decide(struct enclave *e, unsigned cpu, const struct
 		v.thread_tseq = t->tseq;
 		v.thread_runnable = t->state == THREAD_RUNNABLE && t->on_rq && !t->latched_cpu &&
 				    !t->ghost_running;
+		v.thread_allowed = c && cpumask_test(&t->affinity, cpu);
 		spin_unlock(&t->lock);
 	}
 	*out = t;
@@ -1433,6 +1438,28 @@ void ghost_affinity_changed(struct thread *t)
 	if (t->ghost_running)
 		sw |= GHOST_SW_ON_CPU;
 	thread_event(t->enclave, t, GHOST_MSG_THREAD_AFFINITY, sw, clock_ns());
+	/* Committed to a CPU it may no longer use: taken back if it has not been picked
+	 * there yet (PREEMPTED), else (on its way, or running) that CPU is told to
+	 * switch, and it leaves with PREEMPTED.  The latch holds until it arrives, and
+	 * arriving takes this lock. */
+	int cpu = t->latched_cpu ? t->latched_cpu - 1 : t->ghost_running ? (int)t->cpu : -1;
+	if (cpu < 0 || cpumask_test(&t->affinity, (unsigned)cpu))
+		return;
+	struct cpu *c = &cpus[cpu];
+	bool taken = false;
+	if (t->latched_cpu) {
+		spin_lock(&c->rq_lock);
+		taken = c->ghost_next == t;
+		if (taken) {
+			c->ghost_next = NULL;
+			t->latched_cpu = 0;
+		}
+		spin_unlock(&c->rq_lock);
+	}
+	if (taken)
+		thread_event(t->enclave, t, GHOST_MSG_THREAD_PREEMPTED, GHOST_SW_RUNNABLE, clock_ns());
+	else
+		sched_set_need_resched(c);
 }
 
 void ghost_thread_exit(struct thread *t)

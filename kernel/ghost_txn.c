@@ -25,5 +25,7 @@ enum ghost_txn_state txn_decide(const struct ghost_txn *txn, const struct txn_vi
 		return GHOST_TXN_THREAD_STALE;
 	if (!v->thread_runnable)
 		return GHOST_TXN_NOT_RUNNABLE;
+	if (!v->thread_allowed)
+		return GHOST_TXN_CPU_NOT_ALLOWED;
 	return GHOST_TXN_COMPLETE;
 }

@@ -16,6 +16,7 @@ struct txn_view {
 	bool thread_found;	/* tid names a live thread */
 	bool thread_in_enclave;
 	bool thread_runnable;
+	bool thread_allowed;	/* the thread's affinity includes the CPU */
 	uint32_t thread_tseq;
 };
 

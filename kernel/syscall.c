@@ -3,6 +3,7 @@
  * usercopy.c, sizes are bounded, and a bad call returns an error, never a fault. */
 #include <kernel/bootinfo.h>
 #include <kernel/console.h>
+#include <kernel/cpu.h>
 #include <kernel/futex.h>
 #include <kernel/ghost_sys.h>
 #include <kernel/printk.h>
@@ -168,6 +169,11 @@ static long sys_gettid(long a, long b, long c, long d, long e, long f)
 	return (long)thread_current()->tid;
 }
 
+static long sys_getcpu(long a, long b, long c, long d, long e, long f)
+{
+	return (long)this_cpu()->id;
+}
+
 static long sys_affinity(long tid, long mask, long c, long d, long e, long f)
 {
 	cpumask_t m = { { (uint64_t)mask } };	/* MAX_CPUS is 64: one word */
@@ -225,6 +231,7 @@ static const syscall_fn table[SYS_count] = {
 	[SYS_affinity] = sys_affinity,
 	[SYS_module] = sys_module,
 	[SYS_kill] = sys_kill,
+	[SYS_getcpu] = sys_getcpu,
 };
 
 long syscall_invoke(unsigned long n, const long a[6])

@@ -307,6 +307,12 @@ int thread_set_affinity_locked(struct thread *t, const cpumask_t *m)
 	if (!cpumask_count(&allowed))
 		return -EINVAL;
 	unsigned long flags = spin_lock_irqsave(&t->lock);
+	/* A thread of an enclave keeps at least one of its CPUs: with none it could
+	 * never run again. */
+	if (t->enclave && !cpumask_intersects(&allowed, &t->enclave->cpus)) {
+		spin_unlock_irqrestore(&t->lock, flags);
+		return -EINVAL;
+	}
 	t->affinity = allowed;
 	ghost_affinity_changed(t);
 	bool elsewhere = t != thread_current() && READ_ONCE(cpus[t->cpu].curr) == t &&

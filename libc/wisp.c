@@ -28,6 +28,11 @@ long wisp_gettid(void)
 	return wisp_syscall0(SYS_gettid);
 }
 
+int wisp_getcpu(void)
+{
+	return (int)wisp_syscall0(SYS_getcpu);
+}
+
 long wisp_spawn(const char *cmdline)
 {
 	return wisp_spawn_caps(cmdline, CAP_ALL);	/* the kernel keeps only ours */

@@ -11,8 +11,10 @@ uint64_t wisp_clock_ns(void);		/* monotonic nanoseconds since boot */
 void wisp_sleep_ns(uint64_t ns);	/* block at least ns; 0 returns at once */
 void wisp_yield(void);			/* give the CPU to another runnable thread */
 long wisp_gettid(void);			/* this thread's id */
+int wisp_getcpu(void);			/* the CPU it runs on (it may move at once) */
 /* The CPUs (bit n: CPU n) thread tid of this task, 0 for the caller, may run on:
- * 0, EINVAL (no online CPU in the set) or ENOENT. */
+ * 0, EINVAL (no online CPU in the set; for a thread of an enclave, none of the
+ * enclave's) or ENOENT.  New threads inherit their creator's. */
 int wisp_set_affinity(long tid, uint64_t cpus);
 
 /* Tasks, POSIX style: the task id, or -1 with errno set.

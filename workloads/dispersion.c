@@ -112,7 +112,10 @@ static int start_threads(wisp_thread_t *t, uint32_t n, void *(*fn)(void *),
 			return 1;
 		while (!tids[i])
 			wisp_yield();
-		long err = id ? wisp_ghost(GHOST_ENCLAVE_ADD_THREAD, id, tids[i], 0) :
+		/* It inherited the generator's CPU 0: in an enclave, its agent places it
+		 * (on any CPU), else it runs on cpus. */
+		long err = id ? wisp_set_affinity(tids[i], ~0ull) ?:
+				wisp_ghost(GHOST_ENCLAVE_ADD_THREAD, id, tids[i], 0) :
 			   wisp_set_affinity(tids[i], cpus);
 		if (err) {
 			fprintf(stderr, "dispersion: %s %u: cannot place it: %ld\n", what, i, err);

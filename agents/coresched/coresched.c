@@ -42,7 +42,9 @@
  * isolate it: its commits would fail CORE_CONFLICT).
  *
  * Weaknesses: the global agent's CPU runs no thread and burns its time polling;
- * affinity is ignored; the agent trusts smt= (a wrong one shows as CORE_CONFLICT
+ * affinity counts thread by thread, not when a core's domain is chosen (a domain
+ * whose waiting threads may not use the core can get it, and leave it idle); the
+ * agent trusts smt= (a wrong one shows as CORE_CONFLICT
  * failures); a domain with one runnable thread may take a whole core where a half
  * core would do; 64 domains at most (beyond, the agent gives up the enclave).
  *
@@ -58,7 +60,7 @@
 
 #define RETRY_NS	20000	/* CPU_BUSY, or a thread still leaving a CPU */
 #define MAX_DOMAINS	64
-#define NSTATES		(GHOST_TXN_CORE_CONFLICT + 1)
+#define NSTATES		(GHOST_TXN_CPU_NOT_ALLOWED + 1)
 
 struct domain {
 	uint32_t cookie;
@@ -243,14 +245,14 @@ static uint64_t fill_core(int k, int self, const uint32_t *aseq, struct ga_threa
 	for (uint64_t r = cpus; r && d >= 0; r &= r - 1) {
 		int cpu = __builtin_ctzll(r);
 		int have = rank(running_on(cpu), d);
-		struct ga_fifo *q = !ga_fifo_empty(&dom[d].q) ? &dom[d].q :
-				    d && !ga_fifo_empty(&dom[0].q) ? &dom[0].q : NULL;
+		struct ga_fifo *q = ga_fifo_first_for(&dom[d].q, cpu) ? &dom[d].q :
+				    d && ga_fifo_first_for(&dom[0].q, cpu) ? &dom[0].q : NULL;
 		int want = !q ? -1 : q == &dom[d].q ? 2 : 1;
 		bool over = now - started[cpu] >= slice_ns;
 
 		if (have != 0 && want <= have && !(want == have && want > 0 && over))
 			continue;	/* it keeps what it runs */
-		sent[cpu] = q ? ga_fifo_pop(q) : NULL;
+		sent[cpu] = q ? ga_fifo_pop_for(q, cpu) : NULL;
 		ga_txn_set(&agent, cpu, sent[cpu] ? sent[cpu]->tid : 0,
 			   sent[cpu] ? sent[cpu]->tseq : 0, aseq[cpu],
 			   sent[cpu] ? 0 : GHOST_TXN_IDLE);

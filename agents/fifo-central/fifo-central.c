@@ -25,7 +25,8 @@
  * live upgrade) are picked up.
  *
  * Weaknesses: no time slice; the global agent's CPU runs no enclave thread (so an
- * enclave of one CPU runs nothing) and burns its time polling; affinity is ignored; a
+ * enclave of one CPU runs nothing) and burns its time polling; a free CPU takes the
+ * first thread its affinity allows, looking past the others, one by one; a
  * new global agent may wait on an old one that a native thread keeps off its CPU.
  *
  * Usage: fifo-central ENCLAVE_ID [upgrade] [[exit-when-empty] N]: with upgrade it
@@ -126,6 +127,7 @@ static void outcome(int cpu, struct ga_thread *t)
 	case GHOST_TXN_CPU_BUSY:
 	case GHOST_TXN_CORE_CONFLICT:	/* core-isolated: the sibling runs another domain */
 	case GHOST_TXN_NOT_PERMITTED:	/* demoted: the next global agent will */
+	case GHOST_TXN_CPU_NOT_ALLOWED:	/* not its CPU: one it may use will take it */
 		retry(RETRY_NS);
 		break;
 	default:
@@ -149,9 +151,9 @@ static void fill_cpus(int self, const uint32_t *aseq)
 	ga_for_each_cpu(cpu, &agent) {
 		if (cpu == self || running[cpu] || !ga_cpu_available(&agent, cpu))
 			continue;
-		struct ga_thread *t = ga_fifo_pop(&rq);
+		struct ga_thread *t = ga_fifo_pop_for(&rq, cpu);
 		if (!t)
-			break;
+			continue;
 		ga_txn_set(&agent, cpu, t->tid, t->tseq, aseq[cpu], 0);
 		sent[cpu] = t;
 		mask |= 1ull << cpu;

@@ -20,9 +20,15 @@
  * exists, the first CPU's agent adopts the enclave's threads from the status words
  * and deals them like new ones: a live upgrade starts like this.
  *
+ * Affinity: a new thread is dealt only to a CPU it may use.  A thread whose
+ * affinity comes to exclude its CPU (the kernel takes it off that CPU: AFFINITY,
+ * then PREEMPTED) is passed on by its agent the same way, to the next CPU it may
+ * use; one that may use none of the enclave's CPUs waits, set aside, until its
+ * affinity changes again.
+ *
  * Weaknesses: no time slice (a thread that never blocks or yields keeps its CPU);
- * no balancing (a CPU with a long FIFO never gives work to an idle one); affinity is
- * ignored; the first CPU's agent deals every new thread, which serializes creation.
+ * no balancing (a CPU with a long FIFO never gives work to an idle one); the first
+ * CPU's agent deals every new thread, which serializes creation.
  *
  * Usage: fifo-percpu ENCLAVE_ID [upgrade] [[exit-when-empty] N]: with upgrade it
  * takes over from the agent in charge; with N it exits after N of the enclave's
@@ -44,14 +50,15 @@ struct pcpu {
 	struct ga_table *tab;
 	struct ga_fifo rq;
 	struct ga_fifo newq;		/* first CPU: new threads not dealt yet */
+	struct ga_fifo stray;		/* waiting, but not allowed here: to pass on */
 	struct ga_thread *cur;		/* committed here last; runs while cur->on_cpu */
 	uint64_t cur_tid;
 	struct ghost_queue *q;
 	int qid;			/* -1 until the queue exists (release store) */
 	uint64_t overflow_seen;
-	wisp_mutex_t inbox_lock;	/* first CPU's agent pushes, this one pops */
+	wisp_mutex_t inbox_lock;	/* any agent pushes (pass_to), this one pops */
 	uint32_t in_head, in_tail;	/* [inbox_lock] */
-	struct ghost_msg inbox[INBOX_SLOTS];	/* [inbox_lock] THREAD_CREATED dealt here */
+	struct ghost_msg inbox[INBOX_SLOTS];	/* [inbox_lock] THREAD_CREATED passed here */
 };
 
 static struct ghost_agent agent;
@@ -73,7 +80,20 @@ static int ready;		/* atomic: agents whose queue exists */
 
 static struct ga_fifo *fifo_for(struct pcpu *p, struct ga_thread *t)
 {
-	return p == &pcpus[first_cpu] && t->user != KEPT ? &p->newq : &p->rq;
+	if (p == &pcpus[first_cpu] && t->user != KEPT)
+		return &p->newq;
+	return ga_allowed(t, (int)(p - pcpus)) ? &p->rq : &p->stray;
+}
+
+/* The enclave CPU after `after` (round robin) that t may use, -1 if none. */
+static int next_allowed(struct ga_thread *t, int after)
+{
+	uint64_t ok = agent.cpus & t->affinity;
+	uint64_t later = after + 1 < GHOST_MAX_CPUS ? ok & (~0ull << (after + 1)) : 0;
+
+	if (!ok)
+		return -1;
+	return __builtin_ctzll(later ? later : ok);
 }
 
 /* The agent whose queue tid's messages go to: the one it was dealt to, or ours. */
@@ -102,11 +122,12 @@ static void adopt(struct ga_thread *t, bool known, void *arg)
 		ga_fifo_push_tail(fifo_for(p, t), t);
 }
 
+/* A waiting thread is filed where it belongs now (its affinity may have changed). */
 static void handle(struct pcpu *p, const struct ghost_msg *m)
 {
 	struct ga_thread *t = ga_track_msg(p->tab, m);
 
-	if (t && ga_thread_waiting(t) && !t->fifo)
+	if (t && ga_thread_waiting(t) && t->fifo != fifo_for(p, t))
 		ga_fifo_push_tail(fifo_for(p, t), t);
 }
 
@@ -123,54 +144,72 @@ static void drain_queue(struct pcpu *p, int self)
 	}
 }
 
-/* Hand new thread t of first CPU's agent p to cpu's agent: 0, or why not (-EAGAIN:
- * our queue has messages again).  Only p pushes, so room cannot shrink meanwhile. */
-static int deal_to(struct pcpu *p, int cpu, struct ga_thread *t)
+/* Hand waiting thread t of agent p to cpu's agent: 0, or why not (-EAGAIN: our
+ * queue has messages about it again; -EBUSY: that agent has no queue or no room
+ * yet).  The inbox lock is held from the room check to the push: any agent may
+ * pass threads on. */
+static int pass_to(struct pcpu *p, int cpu, struct ga_thread *t)
 {
 	struct pcpu *to = &pcpus[cpu];
 	struct ghost_msg m = { .type = GHOST_MSG_THREAD_CREATED, .tid = t->tid,
-			       .tseq = t->tseq, .cpu = (uint16_t)cpu };
+			       .tseq = t->tseq, .cpu = (uint16_t)cpu, .arg = t->affinity };
 	int qid = __atomic_load_n(&to->qid, __ATOMIC_ACQUIRE);
-	bool room;
-	int err;
+	int err = -EBUSY;
 
 	wisp_mutex_lock(&to->inbox_lock);
-	room = to->in_head - to->in_tail < INBOX_SLOTS;
+	if (qid >= 0 && to->in_head - to->in_tail < INBOX_SLOTS)
+		err = ga_associate(t->tid, qid);
+	if (!err) {
+		wisp_mutex_lock(&owner_lock);
+		owner[GHOST_THREAD_INDEX(t->tid)] = (struct owner){ .tid = t->tid, .cpu = cpu };
+		wisp_mutex_unlock(&owner_lock);
+		ga_forget(p->tab, t);
+		to->inbox[to->in_head++ % INBOX_SLOTS] = m;
+	}
 	wisp_mutex_unlock(&to->inbox_lock);
-	if (qid < 0 || !room)
-		return -EBUSY;
-	err = ga_associate(t->tid, qid);
-	if (err)
-		return err;
-	wisp_mutex_lock(&owner_lock);
-	owner[GHOST_THREAD_INDEX(t->tid)] = (struct owner){ .tid = t->tid, .cpu = cpu };
-	wisp_mutex_unlock(&owner_lock);
-	ga_forget(p->tab, t);
-	wisp_mutex_lock(&to->inbox_lock);
-	to->inbox[to->in_head++ % INBOX_SLOTS] = m;
-	wisp_mutex_unlock(&to->inbox_lock);
-	ga_ping(cpu);
-	return 0;
+	if (!err)
+		ga_ping(cpu);
+	return err;
 }
 
-/* First CPU's agent, its queue drained: deal the new threads round-robin, draining
- * again after each refusal; what cannot move runs here. */
+/* Pass on the threads set aside here; true if one could go but had to wait. */
+static bool pass_strays(struct pcpu *p, int self)
+{
+	struct ga_fifo keep = { 0 };
+	struct ga_thread *t;
+	bool later = false;
+
+	while ((t = ga_fifo_pop(&p->stray))) {
+		int to = next_allowed(t, self);
+		if (to < 0 || to == self || pass_to(p, to, t) != 0) {
+			later |= to >= 0 && to != self;
+			ga_fifo_push_tail(&keep, t);
+		}
+	}
+	while ((t = ga_fifo_pop(&keep)))
+		ga_fifo_push_tail(ga_allowed(t, self) ? &p->rq : &p->stray, t);
+	return later;
+}
+
+/* First CPU's agent, its queue drained: deal the new threads round-robin over the
+ * CPUs each may use, draining again after each refusal; what cannot move stays
+ * here (set aside if it may not run here either). */
 static void deal(struct pcpu *p, int self)
 {
 	struct ga_thread *t;
 	int refused = 0;
 
 	while ((t = ga_fifo_pop(&p->newq))) {
-		deal_cursor = ga_cpu_next(&agent, deal_cursor);
-		if (deal_cursor < 0)
-			deal_cursor = first_cpu;
-		int err = deal_cursor == self ? -EBUSY : deal_to(p, deal_cursor, t);
+		int to = next_allowed(t, deal_cursor);
+		if (to >= 0)
+			deal_cursor = to;
+		int err = to < 0 || to == self ? -EBUSY : pass_to(p, to, t);
 		if (err == -EAGAIN && refused++ < DEAL_TRIES) {
 			ga_fifo_push_head(&p->newq, t);
 			drain_queue(p, self);
 		} else if (err) {
 			t->user = KEPT;
-			ga_fifo_push_tail(&p->rq, t);
+			ga_fifo_push_tail(fifo_for(p, t), t);
 		}
 	}
 }
@@ -240,6 +279,10 @@ static void run(struct pcpu *p, int self, struct ga_thread *t, uint32_t aseq)
 		ga_fifo_push_head(&p->rq, t);	/* still leaving a CPU */
 		ga_wait(BUSY_WAIT_NS);
 		break;
+	case GHOST_TXN_CPU_NOT_ALLOWED:	/* cannot be, as its affinity was told: */
+		ga_fifo_push_tail(&p->stray, t);	/* believe the kernel */
+		t->affinity &= ~(1ull << self);
+		break;
 	default:			/* THREAD_STALE: a message is coming; or gone */
 		break;
 	}
@@ -285,10 +328,11 @@ static void percpu_agent(struct ghost_agent *a, int self, void *arg)
 		ga_count_deaths(&agent, self, p->tab->deaths - before);
 		if (ga_done(&agent))
 			break;
+		bool later = !ga_fifo_empty(&p->stray) && pass_strays(p, self);
 		t = cpu_taken(p) ? NULL : ga_fifo_pop(&p->rq);
 		if (t) {
 			run(p, self, t, aseq);
-		} else if ((err = ga_wait(0)) < 0) {
+		} else if ((err = ga_wait(later ? BUSY_WAIT_NS : 0)) < 0) {
 			if (ga_enclave_alive(&agent))	/* else: destroyed, the policy ends */
 				fprintf(stderr, "fifo-percpu: CPU %d: GHOST_WAIT failed: %s\n",
 					self, strerror(-err));

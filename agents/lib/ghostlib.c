@@ -226,6 +226,7 @@ void ga_thread_status_at(const struct ghost_agent *a, uint32_t index,
 		out->runtime_ns = LOAD(w->runtime_ns);
 		out->switch_ns = LOAD(w->switch_ns);
 		out->cookie = LOAD(w->cookie);
+		out->affinity = LOAD(w->affinity);
 	} while (seq_retry(&w->seq, s));
 	out->seq = s;
 }
@@ -339,6 +340,7 @@ const char *ga_txn_state_name(uint32_t state)
 		[GHOST_TXN_NOT_PERMITTED] = "NOT_PERMITTED",
 		[GHOST_TXN_ABORTED] = "ABORTED",
 		[GHOST_TXN_CORE_CONFLICT] = "CORE_CONFLICT",
+		[GHOST_TXN_CPU_NOT_ALLOWED] = "CPU_NOT_ALLOWED",
 	};
 
 	if (state < sizeof(names) / sizeof(names[0]) && names[state])
@@ -390,7 +392,7 @@ struct ga_table *ga_table_create(struct ghost_agent *a)
 		return NULL;
 	tab->a = a;
 	for (int i = 0; i < GHOST_MAX_THREADS; i++)
-		tab->t[i].cpu = -1;
+		tab->t[i] = (struct ga_thread){ .cpu = -1, .affinity = ~0ull };
 	return tab;
 }
 
@@ -409,7 +411,7 @@ struct ga_thread *ga_thread_find(struct ga_table *tab, uint64_t tid)
 static void entry_reset(struct ga_thread *t, uint64_t tid)
 {
 	ga_fifo_remove(t);
-	*t = (struct ga_thread){ .tid = tid, .cpu = -1 };
+	*t = (struct ga_thread){ .tid = tid, .cpu = -1, .affinity = ~0ull };
 }
 
 void ga_forget(struct ga_table *tab, struct ga_thread *t)
@@ -442,6 +444,7 @@ static struct ga_thread *entry_for(struct ga_table *tab, const struct ghost_msg 
 	t->tseq = m->tseq - 1;		/* so that m itself applies */
 	t->runnable = sw.flags & GHOST_SW_RUNNABLE;	/* for messages that say nothing */
 	t->on_cpu = sw.flags & GHOST_SW_ON_CPU;		/* of it (AFFINITY) */
+	t->affinity = sw.affinity;
 	return t;
 }
 
@@ -449,6 +452,8 @@ static void apply(struct ga_table *tab, struct ga_thread *t, const struct ghost_
 {
 	switch (m->type) {
 	case GHOST_MSG_THREAD_CREATED:
+		t->affinity = m->arg;
+		/* fall through */
 	case GHOST_MSG_THREAD_WAKEUP:
 		t->runnable = true;
 		t->on_cpu = false;
@@ -471,7 +476,10 @@ static void apply(struct ga_table *tab, struct ga_thread *t, const struct ghost_
 		t->cpu = m->cpu;
 		tab->deaths++;
 		break;
-	default:			/* AFFINITY, and types this library does not know */
+	case GHOST_MSG_THREAD_AFFINITY:	/* a PREEMPTED follows if it must move */
+		t->affinity = m->arg;
+		break;
+	default:			/* types this library does not know */
 		break;
 	}
 	t->tseq = m->tseq;
@@ -508,6 +516,7 @@ static void sync_from_word(struct ga_thread *t, const struct ghost_thread_status
 	t->cpu = (int)sw->cpu;
 	t->runnable = sw->flags & GHOST_SW_RUNNABLE;
 	t->on_cpu = sw->flags & GHOST_SW_ON_CPU;
+	t->affinity = sw->affinity;
 	if (!ga_thread_waiting(t))
 		ga_fifo_remove(t);
 }
@@ -633,6 +642,24 @@ void ga_fifo_push_head(struct ga_fifo *f, struct ga_thread *t)
 struct ga_thread *ga_fifo_pop(struct ga_fifo *f)
 {
 	struct ga_thread *t = f->head;
+
+	if (t)
+		ga_fifo_remove(t);
+	return t;
+}
+
+struct ga_thread *ga_fifo_first_for(const struct ga_fifo *f, int cpu)
+{
+	struct ga_thread *t = f->head;
+
+	while (t && !ga_allowed(t, cpu))
+		t = t->next;
+	return t;
+}
+
+struct ga_thread *ga_fifo_pop_for(struct ga_fifo *f, int cpu)
+{
+	struct ga_thread *t = ga_fifo_first_for(f, cpu);
 
 	if (t)
 		ga_fifo_remove(t);

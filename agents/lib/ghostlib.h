@@ -163,6 +163,7 @@ struct ga_thread {
 	bool runnable;
 	bool on_cpu;		/* running, or committed to a CPU (the policy sets it) */
 	bool dead;
+	uint64_t affinity;	/* the CPUs it may run on (bit n: CPU n), as last told */
 	struct ga_fifo *fifo;	/* the FIFO it is on, NULL if none */
 	struct ga_thread *prev, *next;
 	uint64_t user;
@@ -178,6 +179,12 @@ struct ga_table {
 static inline bool ga_thread_waiting(const struct ga_thread *t)
 {
 	return t->runnable && !t->on_cpu && !t->dead;
+}
+
+/* Its affinity allows cpu: a commit elsewhere fails, GHOST_TXN_CPU_NOT_ALLOWED. */
+static inline bool ga_allowed(const struct ga_thread *t, int cpu)
+{
+	return cpu >= 0 && cpu < GHOST_MAX_CPUS && (t->affinity >> cpu & 1);
 }
 
 /* t's status word says it is runnable, off every CPU, at the Tseq the table holds:
@@ -236,4 +243,8 @@ static inline bool ga_fifo_empty(const struct ga_fifo *f)
 void ga_fifo_push_tail(struct ga_fifo *f, struct ga_thread *t);
 void ga_fifo_push_head(struct ga_fifo *f, struct ga_thread *t);
 struct ga_thread *ga_fifo_pop(struct ga_fifo *f);
+/* The first thread of f that may run on cpu (its affinity): left on f, or taken
+ * off; NULL if none. */
+struct ga_thread *ga_fifo_first_for(const struct ga_fifo *f, int cpu);
+struct ga_thread *ga_fifo_pop_for(struct ga_fifo *f, int cpu);
 void ga_fifo_remove(struct ga_thread *t);

@@ -29,8 +29,9 @@
  * time.  Without it, batch threads are ordinary ones.
  *
  * Weaknesses: the global agent's CPU runs no enclave thread and burns its time
- * polling; a slice is measured from the commit, so it includes the switch; affinity
- * is ignored.
+ * polling; a slice is measured from the commit, so it includes the switch; a thread
+ * whose affinity keeps it off the free CPUs waits, and is looked past, at the head
+ * of its FIFO.
  *
  * Usage: shinjuku ENCLAVE_ID [upgrade] [[exit-when-empty] N] [slice=US] [batch]:
  * slice in µs (default 30); with N it exits after N of the enclave's threads have
@@ -73,7 +74,7 @@ static struct ga_fifo *fifo_of(struct ga_thread *t)
  * way to any latency thread at once; a slice over gives way to the same kind. */
 static struct ga_fifo *next_for(int cpu, uint64_t now)
 {
-	bool lat = !ga_fifo_empty(&rq), bat = !ga_fifo_empty(&batchq);
+	bool lat = ga_fifo_first_for(&rq, cpu), bat = ga_fifo_first_for(&batchq, cpu);
 
 	if (!running[cpu])
 		return lat ? &rq : bat ? &batchq : NULL;
@@ -137,7 +138,8 @@ static void outcome(int cpu, struct ga_thread *t, bool preempting, uint64_t now)
 		retry_at = 1;
 		break;
 	default:			/* CPU_BUSY: a native thread has it; CORE_CONFLICT:
-					 * core-isolated, the sibling runs another domain */
+					 * core-isolated, the sibling runs another domain;
+					 * CPU_NOT_ALLOWED: one it may use will take it */
 		retry_at = now + RETRY_NS;
 		break;
 	}
@@ -171,7 +173,7 @@ static void step(int self, bool first)
 		struct ga_fifo *from = cpu == self ? NULL : next_for(cpu, now);
 		if (!from || !ga_cpu_available(&agent, cpu))
 			continue;
-		struct ga_thread *t = ga_fifo_pop(from);
+		struct ga_thread *t = ga_fifo_pop_for(from, cpu);
 		ga_txn_set(&agent, cpu, t->tid, t->tseq, aseq[cpu], 0);
 		sent[cpu] = t;
 		preempting[cpu] = running[cpu] != 0;

@@ -12,7 +12,9 @@
  *	thread wakes                     -> THREAD_WAKEUP,    Tseq++, runnable
  *	a native thread takes its CPU    -> THREAD_PREEMPTED, Tseq++, runnable
  *	thread yields                    -> THREAD_YIELD,     Tseq++, runnable
- *	affinity changes                 -> THREAD_AFFINITY,  Tseq++
+ *	affinity changes                 -> THREAD_AFFINITY,  Tseq++ (and, if it was
+ *	                                    committed to or ran on a CPU it may no longer
+ *	                                    use, THREAD_PREEMPTED: it leaves that CPU)
  *	thread exits                     -> THREAD_DEAD,      Tseq++, status word DEAD
  *	                                    (reused when the thread's slot is reused)
  *
@@ -53,7 +55,7 @@
 
 #include <stdint.h>
 
-#define GHOST_ABI_VERSION	4
+#define GHOST_ABI_VERSION	5
 
 /* Messages. */
 enum ghost_msg_type {
@@ -79,7 +81,9 @@ struct ghost_msg {
 	uint32_t tseq;		/* the thread's sequence number after the event */
 	uint64_t tid;		/* the thread (0 for CPU events) */
 	uint64_t time_ns;	/* when it happened, kernel clock */
-	uint64_t arg;		/* per type: runtime for BLOCKED/PREEMPTED/YIELD, ... */
+	uint64_t arg;		/* per type: the thread's affinity (bit n: CPU n) for
+				 * CREATED and AFFINITY, its runtime for the other
+				 * thread messages, ... */
 };
 
 _Static_assert(sizeof(struct ghost_msg) == 32, "ghost_msg is 32 bytes");
@@ -138,9 +142,12 @@ struct ghost_thread_status {
 	uint64_t switch_ns;	/* when it last went on or off a CPU */
 	uint32_t cookie;	/* its security domain (GHOST_SET_COOKIE), 0: none */
 	uint32_t reserved;
+	uint64_t affinity;	/* the CPUs it may run on (bit n: CPU n); a commit to
+				 * another fails, GHOST_TXN_CPU_NOT_ALLOWED */
+	uint64_t reserved2;
 };
 
-_Static_assert(sizeof(struct ghost_thread_status) == 48, "thread status word layout");
+_Static_assert(sizeof(struct ghost_thread_status) == 64, "thread status word layout");
 
 #define GHOST_CPU_AVAILABLE	(1u << 0)	/* the enclave may run threads here now */
 
@@ -177,6 +184,7 @@ enum ghost_txn_state {
 					 * of another security domain (cookie); a sync group
 					 * commit that moves the siblings too is checked as
 					 * a whole */
+	GHOST_TXN_CPU_NOT_ALLOWED,	/* the thread's affinity excludes the slot's CPU */
 };
 
 #define GHOST_TXN_IDLE		(1u << 0)	/* run nothing: tid must be 0 */
@@ -287,7 +295,9 @@ enum ghost_op {
 	GHOST_ENCLAVE_LIST,		/* (struct ghost_enclave_info *buf, n) -> count (may
 					 * exceed n: only n are written); no capability */
 	GHOST_ENCLAVE_ADD_THREAD,	/* (id, tid) -> 0; also the enclave's agent may;
-					 * EPERM for a kernel thread */
+					 * EPERM for a kernel thread; EINVAL if the
+					 * thread's affinity has none of the enclave's
+					 * CPUs */
 	GHOST_ENCLAVE_REMOVE_THREAD,	/* (id, tid) -> 0; back to native */
 	GHOST_ENCLAVE_DUMP,		/* (id) -> 0: the kernel's view of the enclave, its
 					 * CPUs, queues and threads, on the console */

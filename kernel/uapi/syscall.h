@@ -39,7 +39,10 @@ enum wisp_syscall {
 	SYS_ghost = 18,		/* (enum ghost_op op, a, b, c) -> per op: kernel/uapi/ghost.h */
 	SYS_affinity = 19,	/* (tid_t tid or 0 for the caller, uint64_t cpus) -> 0: the CPUs
 				 * a thread of this task may run on; -EINVAL: no online CPU
-				 * in cpus; -ENOENT: no such thread in this task */
+				 * in cpus, or (a thread of an enclave) none of its
+				 * enclave's; -ENOENT: no such thread in this task.  An
+				 * enclave's agent may only commit a thread to a CPU of its
+				 * affinity (GHOST_TXN_CPU_NOT_ALLOWED) */
 	SYS_module = 20,	/* (const char *name, void *buf, size_t len, size_t offset) ->
 				 * bytes of boot module name from offset copied to buf (0 at
 				 * the end); -ENOENT: no such module.  Scenario files come so */
@@ -47,6 +50,7 @@ enum wisp_syscall {
 				 * waiter still reaps it); CAP_ENCLAVE: a control program
 				 * stops an agent that will not step down; -ENOENT: no such
 				 * live task, -EINVAL: the caller itself */
+	SYS_getcpu = 22,	/* () -> the CPU the caller runs on (it may move at once) */
 	SYS_count
 };
 

@@ -57,7 +57,8 @@ int main(void)
 	free(q);
 
 	struct txn_view v = { .caller_is_agent = true, .cpu_in_enclave = true, .thread_found = true,
-			      .thread_in_enclave = true, .thread_runnable = true, .thread_tseq = 7 };
+			      .thread_in_enclave = true, .thread_runnable = true, .thread_allowed = true,
+			      .thread_tseq = 7 };
 	volatile unsigned ok = 0;
 	t0 = now_ns();
 	for (int i = 0; i < N; i++) {

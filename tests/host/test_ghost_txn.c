@@ -6,7 +6,7 @@
 static const struct txn_view good_view = {
 	.caller_is_agent = true, .cpu_in_enclave = true, .cpu_native_busy = false,
 	.cpu_aseq = 7, .thread_found = true, .thread_in_enclave = true,
-	.thread_runnable = true, .thread_tseq = 3,
+	.thread_runnable = true, .thread_allowed = true, .thread_tseq = 3,
 };
 
 static const struct ghost_txn good_txn = {
@@ -36,6 +36,8 @@ HTEST(ghost_txn_every_outcome)
 	OUTCOME(GHOST_TXN_NOT_IN_ENCLAVE, v.thread_in_enclave = false);
 	OUTCOME(GHOST_TXN_THREAD_STALE, t.tseq = 2);
 	OUTCOME(GHOST_TXN_NOT_RUNNABLE, v.thread_runnable = false);
+	OUTCOME(GHOST_TXN_CPU_NOT_ALLOWED, v.thread_allowed = false);
+	OUTCOME(GHOST_TXN_COMPLETE, t.flags = GHOST_TXN_IDLE; t.tid = 0; v.thread_allowed = false);
 	OUTCOME(GHOST_TXN_COMPLETE, t.flags = GHOST_TXN_IDLE; t.tid = 0; v.thread_found = false);
 }
 
@@ -47,4 +49,6 @@ HTEST(ghost_txn_check_order)
 	OUTCOME(GHOST_TXN_AGENT_STALE, t.aseq = 1; v.thread_found = false);
 	/* ... and a stale thread before "not runnable": the agent must read its queue. */
 	OUTCOME(GHOST_TXN_THREAD_STALE, t.tseq = 9; v.thread_runnable = false);
+	/* A thread that is not runnable is that first, wherever it may run. */
+	OUTCOME(GHOST_TXN_NOT_RUNNABLE, v.thread_runnable = false; v.thread_allowed = false);
 }

@@ -7,7 +7,10 @@
  * schedules are children spawned into the enclave (`ghosttests child SCRIPT`), so
  * they never run as native threads; a script letter is one action:
  *   y yield   s sleep 1 ms   a set affinity (CPUs 1-3)   p spin 30 ms   P spin 300 ms
- * and the child exits at the end of its script.  Needs 4 CPUs. */
+ *   3 pin itself to CPU 3 (and fail unless it then runs there)
+ * and the child exits at the end of its script.  `ghosttests pinned N` is a workload
+ * for the reference agents: N threads that pin themselves to pairs of the enclave's
+ * CPUs in turn.  Needs 4 CPUs. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -219,6 +222,79 @@ static int wait_tseq(uint64_t tid, uint32_t tseq)
 	while (status_of(tid).tseq < tseq && wisp_clock_ns() < end)
 		wisp_sleep_ns(100000);
 	CHECK(status_of(tid).tseq == tseq);
+	return 0;
+}
+
+/* A thread of the case's own task that naps until told to stop. */
+struct napper {
+	volatile long tid;
+	volatile int stop;
+};
+
+static void *napper_main(void *arg)
+{
+	struct napper *n = arg;
+	n->tid = wisp_gettid();
+	while (!n->stop)
+		wisp_sleep_ns(1000000);
+	return NULL;
+}
+
+/* The next message about tid, whatever it is (0 if none comes). */
+static int next_about(uint64_t tid, struct ghost_msg *m)
+{
+	bool got;
+	while ((got = next(at.default_queue, m, false)) && m->tid != tid)
+		;
+	return got ? 0 : 1;
+}
+
+/* Affinity: CREATED, AFFINITY and the status word carry it; a thread that pins
+ * itself away from the CPU it runs on leaves it (AFFINITY, then PREEMPTED); a commit
+ * to a CPU it may not use fails, GHOST_TXN_CPU_NOT_ALLOWED, and changes nothing; an
+ * enclave's thread keeps at least one of its CPUs. */
+static int c_affinity(void)
+{
+	struct ghost_msg m = { 0 };
+	long task = child("3y");
+	CHECK(task > 0);
+	while (next(at.default_queue, &m, false) && m.type != GHOST_MSG_THREAD_CREATED)
+		;
+	uint64_t tid = m.tid;
+	CHECK(m.type == GHOST_MSG_THREAD_CREATED && tid && (m.arg & ENCLAVE_CPUS) == ENCLAVE_CPUS);
+	CHECK(status_of(tid).affinity == m.arg);
+	CHECK(run_on(2, tid) == GHOST_TXN_COMPLETE);
+	CHECK(!next_about(tid, &m) && m.type == GHOST_MSG_THREAD_AFFINITY && m.tseq == 2 &&
+	      m.arg == 1ull << 3);
+	CHECK(!next_about(tid, &m) && m.type == GHOST_MSG_THREAD_PREEMPTED && m.tseq == 3 &&
+	      m.cpu == 2);
+	struct ghost_thread_status s = status_of(tid);
+	CHECK(s.affinity == 1ull << 3 && s.tseq == 3);
+	CHECK(run_on(2, tid) == GHOST_TXN_CPU_NOT_ALLOWED);
+	CHECK(!unchanged(tid, 3));
+	CHECK(run_on(3, tid) == GHOST_TXN_COMPLETE);
+	CHECK(!expect(at.default_queue, tid, GHOST_MSG_THREAD_YIELD, 4));
+	CHECK(run_on(3, tid) == GHOST_TXN_COMPLETE);
+	CHECK(!expect(at.default_queue, tid, GHOST_MSG_THREAD_DEAD, 5));
+	int status;
+	CHECK(wisp_wait(task, &status) == task && status == 0);
+	/* A thread that may use none of the enclave's CPUs cannot join it, and one
+	 * that has joined cannot be pinned off them. */
+	struct napper nap = { 0 };
+	wisp_thread_t nt;
+	CHECK(wisp_thread_create(&nt, napper_main, &nap) == 0);
+	while (!nap.tid)
+		wisp_yield();
+	CHECK(wisp_set_affinity(nap.tid, 1) == 0);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_ADD_THREAD, eid, nap.tid, 0) == -EINVAL);
+	CHECK(wisp_set_affinity(nap.tid, 0x3) == 0);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_ADD_THREAD, eid, nap.tid, 0) == 0);
+	CHECK(wisp_set_affinity(nap.tid, 1) == EINVAL);
+	CHECK(wisp_set_affinity(nap.tid, 0x5) == 0);	/* CPU 2 is the enclave's */
+	CHECK(wisp_ghost(GHOST_ENCLAVE_REMOVE_THREAD, eid, nap.tid, 0) == 0);
+	CHECK(wisp_set_affinity(nap.tid, 1) == 0);	/* native again: anything goes */
+	nap.stop = 1;
+	CHECK(wisp_thread_join(nt, NULL) == 0);
 	return 0;
 }
 
@@ -536,6 +612,92 @@ static int c_fifo_central_1000(void)
 	return run_agent("fifo-central");
 }
 
+/* `ghosttests pinned N`: N threads, each pinned in turn to 4 pairs of the enclave's
+ * CPUs (a pair, so a global agent's CPU never leaves one with none), yielding,
+ * sleeping and spinning there; after every step it looks where it runs.  Prints one
+ * line; 0 only if every thread finished and none ever ran off its CPUs. */
+static uint32_t pinned_off;	/* atomic: steps that found their thread elsewhere */
+
+static void *pinned_thread(void *arg)
+{
+	static const uint64_t pairs[] = { 0x6, 0xa, 0xc };	/* {1,2} {1,3} {2,3} */
+	uint64_t x = (uint64_t)(uintptr_t)arg * 0x9e3779b97f4a7c15ull + 1;
+
+	for (int round = 0; round < 4; round++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		uint64_t mask = pairs[(x >> 33) % 3];
+		if (wisp_set_affinity(0, mask))
+			return (void *)1L;
+		for (int step = 0; step < 4; step++) {
+			if (!(mask >> wisp_getcpu() & 1))
+				__atomic_add_fetch(&pinned_off, 1, __ATOMIC_RELAXED);
+			uint64_t end = wisp_clock_ns() + 200000;
+			switch (x >> (40 + 2 * step) & 3) {
+			case 0:
+				wisp_yield();
+				break;
+			case 1:
+				wisp_sleep_ns(100000);
+				break;
+			default:
+				while (wisp_clock_ns() < end)
+					;
+				break;
+			}
+		}
+	}
+	return NULL;
+}
+
+static int pinned_main(int n)
+{
+	wisp_thread_t t[64];
+	int errors = 0;
+
+	if (n < 1 || n > 64)
+		return 2;
+	for (int i = 0; i < n; i++)
+		if (wisp_thread_create(&t[i], pinned_thread, (void *)(uintptr_t)(i + 1)))
+			return 1;
+	for (int i = 0; i < n; i++) {
+		void *r;
+		errors += wisp_thread_join(t[i], &r) != 0 || r != NULL;
+	}
+	printf("pinned: %d threads done, %d errors, %u steps off their CPUs\n", n, errors,
+	       pinned_off);
+	return errors || pinned_off;
+}
+
+/* A reference agent runs `ghosttests pinned 32` to the end. */
+static int run_pinned(const char *agent)
+{
+	char cmd[96];
+	int status;
+	snprintf(cmd, sizeof(cmd), "%s %d 33", agent, eid);
+	long a = wisp_spawn_caps(cmd, CAP_AGENT);
+	long w = wisp_spawn_enclave("ghosttests pinned 32", 0, eid);
+	CHECK(a > 0 && w > 0);
+	watch(a, w);
+	CHECK(wisp_wait(w, &status) == w && status == 0);
+	CHECK(wisp_wait(a, &status) == a && status == 0);
+	return 0;
+}
+
+static int c_pinned_percpu(void)
+{
+	return run_pinned("fifo-percpu");
+}
+
+static int c_pinned_central(void)
+{
+	return run_pinned("fifo-central");
+}
+
+static int c_pinned_shinjuku(void)
+{
+	return run_pinned("shinjuku");
+}
+
 /* A native thread takes the global agent's CPU for a while: another agent takes
  * over, and the workload still completes. */
 static int c_central_handoff(void)
@@ -658,6 +820,10 @@ static int child_main(const char *script)
 			if (wisp_set_affinity(0, ENCLAVE_CPUS))
 				return 3;
 			break;
+		case '3':
+			if (wisp_set_affinity(0, 1ull << 3) || wisp_getcpu() != 3)
+				return 5;
+			break;
 		case 'p':
 		case 'P':
 			end = wisp_clock_ns() + (*script == 'p' ? 30000000 : 300000000);
@@ -684,11 +850,15 @@ static const struct {
 	{ "group_commits", c_group_commits, true },
 	{ "agent_timer", c_agent_timer, true },
 	{ "overflow", c_overflow, true },
+	{ "affinity", c_affinity, true },
 	{ "idle_hints", c_idle_hints, true },
 	{ "permissions", c_permissions, true },
 	{ "fifo_percpu_1000", c_fifo_percpu_1000, false },
 	{ "fifo_central_1000", c_fifo_central_1000, false },
 	{ "central_handoff", c_central_handoff, false },
+	{ "pinned_percpu", c_pinned_percpu, false },
+	{ "pinned_central", c_pinned_central, false },
+	{ "pinned_shinjuku", c_pinned_shinjuku, false },
 	{ "agent_crash", c_agent_crash, false },
 	{ "watchdog", c_watchdog, false },
 };
@@ -719,6 +889,8 @@ int main(int argc, char **argv)
 
 	if (argc > 2 && !strcmp(argv[1], "child"))
 		return child_main(argv[2]);
+	if (argc > 2 && !strcmp(argv[1], "pinned"))
+		return pinned_main(atoi(argv[2]));
 	if (argc > 2 && !strcmp(argv[1], "crashing_agent"))
 		return crashing_agent(atoi(argv[2]));
 	if (argc > 2 && !strcmp(argv[1], "lazy_agent"))
