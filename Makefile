@@ -93,6 +93,7 @@ KERNEL_OBJS := \
 	kernel/thread.o \
 	kernel/timer.o \
 	kernel/topology.o \
+	kernel/trace.o \
 	kernel/usercopy.o \
 	kernel/vm.o
 KTEST_OBJS := \
@@ -121,7 +122,7 @@ GRUB_MODULES := multiboot2 normal serial terminal iso9660 configfile part_msdos 
 	part_acorn part_amiga part_apple part_bsd part_dfly part_dvh part_plan part_sun part_sunpc
 
 .PHONY: all run test clean host-test-bin user
-all: $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(BUILD)/wisp.iso
+all: $(BUILD)/kernel.elf $(BUILD)/kernel.sym $(BUILD)/wisp.iso $(BUILD)/host/perfetto
 
 # The version header changes only when the version or the commit does.
 $(BUILD)/version.h: FORCE
@@ -305,6 +306,11 @@ linux-bench: $(BUILD)/linux/initrd.cpio
 $(BUILD)/host/benchreport: tools/benchreport.c
 	@mkdir -p $(dir $@)
 	@$(CC) -O2 -Wall -Wextra -o $@ $< -lm
+# A boot log's trace=N context switches as a Perfetto timeline (tools/perfetto.c).
+$(BUILD)/host/perfetto: tools/perfetto.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(CC) -O2 -Wall -Wextra -o $@ $<
 
 # make bench: wisp against Linux in the same QEMU (tools/bench; README, "Benchmarks").
 .PHONY: bench

@@ -7,6 +7,7 @@
 #include <kernel/printk.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
+#include <kernel/trace.h>
 #include <kernel/uapi/errno.h>
 #include <kernel/uapi/syscall.h>
 #include <arch/arch.h>
@@ -50,6 +51,7 @@ int init_run(const char *cmd)
 
 static noreturn void power_off_with(int status)
 {
+	trace_dump();
 	arch_power_off(status < 0 ? 1 : status > 126 ? 126 : status);
 }
 

@@ -6,6 +6,7 @@
 #include <kernel/printk.h>
 #include <kernel/string.h>
 #include <kernel/thread.h>
+#include <kernel/trace.h>
 #include <kernel/uapi/errno.h>
 #include <arch/arch.h>
 
@@ -180,5 +181,6 @@ noreturn void ktest_run(void)
 		failed++;
 	}
 	printk("%d passed, %d failed\n", passed, failed);
+	trace_dump();
 	arch_power_off(failed ? 1 : 0);
 }

@@ -13,6 +13,7 @@
 #include <kernel/string.h>
 #include <kernel/symbols.h>
 #include <kernel/topology.h>
+#include <kernel/trace.h>
 #include <kernel/uapi/errno.h>
 #include <arch/arch.h>
 #include <version.h>
@@ -74,6 +75,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	topology_init();
 	coresched_init();
 	enclave_init();
+	trace_init();
 	printk("wisp: %u cpus online\n", ncpus);
 	printk("wisp: ready\n");
 

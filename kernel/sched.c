@@ -19,6 +19,7 @@
 #include <kernel/printk.h>
 #include <kernel/smp.h>
 #include <kernel/task.h>
+#include <kernel/trace.h>
 #include <arch/arch.h>
 
 void arch_switch(uintptr_t *save_sp, uintptr_t new_sp);
@@ -171,6 +172,7 @@ void schedule(void)
 	if (next == prev) {
 		/* Requeued and picked again (a thread to move is on no queue, so it is
 		 * never picked here). */
+		trace_switch(c, next, now);	/* recorded if its class changed */
 		next->class->run_start(c, next);
 		spin_unlock(&c->rq_lock);
 		ghost_arrive(next);	/* a ghost thread committed again where it was */
@@ -183,6 +185,7 @@ void schedule(void)
 	c->curr = next;
 	c->prev = prev;
 	c->switches++;
+	trace_switch(c, next, now);
 	if (next->stack)
 		arch_set_kernel_stack((uintptr_t)next->stack + KSTACK_SIZE);
 	struct vm *vm = next->task ? READ_ONCE(next->task->vm) : NULL;	/* NULL once ending */

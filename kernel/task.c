@@ -9,6 +9,7 @@
 #include <kernel/printk.h>
 #include <kernel/sched.h>
 #include <kernel/string.h>
+#include <kernel/trace.h>
 #include <kernel/uapi/errno.h>
 #include <kernel/uapi/syscall.h>
 #include <arch/arch.h>
@@ -201,6 +202,7 @@ long task_spawn_in(const char *cmdline, unsigned caps, int enclave)
 	spin_unlock_irqrestore(&tasks_lock, flags);
 	strlcpy(th->name, t->name, sizeof(th->name));
 	long id = t->id;	/* once started, the task may end and be waited for */
+	trace_task(id, t->name);
 	flags = spin_lock_irqsave(&t->lock);	/* task_join_enclave may look already */
 	list_insert_before(&t->threads, &th->task_link);
 	t->nthreads = 1;

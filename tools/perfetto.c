@@ -1,0 +1,195 @@
+/* tools/perfetto.c: a wisp boot log's context-switch trace (kernel argument trace=N,
+ * kernel/trace.c) as a timeline that ui.perfetto.dev and chrome://tracing open: one
+ * track per CPU, one slice per stretch a thread ran there, named after its task and
+ * coloured by its class (idle time is left blank).  The file is the JSON Trace Event
+ * Format: "X" (complete) events with ts and dur in microseconds, "M" metadata events
+ * naming the tracks.  Host tool, plain C.
+ *
+ * It also prints, per CPU, the time each class had and the switches dropped, so a
+ * test can check a run's placement (no ghost thread on a CPU outside its enclave).
+ *
+ * usage: perfetto LOG OUT.json   (exit 1 if LOG has no complete, well-formed trace) */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CPUS	64
+#define MAX_TASKS	4096
+#define LINE_MAX_LEN	512
+
+struct event {
+	uint64_t ns, tid;
+	unsigned task;
+	char cls;
+};
+
+static struct cpu {
+	struct event *ev;
+	size_t n, cap;
+	unsigned long long kept, dropped;	/* from its "cpu" line */
+	bool closed;
+} cpus[MAX_CPUS];
+
+static struct {
+	unsigned id;
+	char name[40];
+} tasks[MAX_TASKS];
+static unsigned ntasks;
+
+static int fail(const char *log, unsigned long line, const char *why)
+{
+	fprintf(stderr, "perfetto: %s:%lu: %s\n", log, line, why);
+	return 1;
+}
+
+static const char *task_name(unsigned id)
+{
+	for (unsigned i = 0; i < ntasks; i++)
+		if (tasks[i].id == id)
+			return tasks[i].name;
+	return id ? "task" : "kernel";
+}
+
+static const char *class_name(char c)
+{
+	return c == 'n' ? "native" : c == 'a' ? "agent" : c == 'g' ? "ghost" : "idle";
+}
+
+/* JSON string contents: task names are module names, but escape what JSON needs. */
+static void put_escaped(FILE *o, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', o);
+		if ((unsigned char)*s >= 0x20)
+			fputc(*s, o);
+	}
+}
+
+static int push(struct cpu *c, struct event e)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 1024;
+		struct event *ev = realloc(c->ev, cap * sizeof(*ev));
+		if (!ev)
+			return -1;
+		c->ev = ev;
+		c->cap = cap;
+	}
+	c->ev[c->n++] = e;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: perfetto LOG OUT.json\n");
+		return 2;
+	}
+	FILE *in = fopen(argv[1], "r");
+	if (!in) {
+		perror(argv[1]);
+		return 1;
+	}
+	char line[LINE_MAX_LEN];
+	unsigned long lineno = 0;
+	unsigned ncpus = 0, per_cpu = 0;
+	unsigned long long end = 0;
+	bool begun = false, ended = false;
+
+	while (fgets(line, sizeof(line), in)) {
+		lineno++;
+		char *p = strstr(line, "trace: ");	/* a console line may carry a prefix */
+		if (!p || ended)
+			continue;
+		p += 7;
+		unsigned cpu, task;
+		unsigned long long ns, tid, kept, dropped;
+		char cls, name[40];
+		if (sscanf(p, "begin %u %u", &ncpus, &per_cpu) == 2) {
+			if (begun || ncpus < 1 || ncpus > MAX_CPUS)
+				return fail(argv[1], lineno, "a second or bad 'begin'");
+			begun = true;
+		} else if (!begun) {
+			continue;	/* a line that only looks like ours */
+		} else if (sscanf(p, "task %u %39s", &task, name) == 2) {
+			if (ntasks < MAX_TASKS) {
+				tasks[ntasks].id = task;
+				strcpy(tasks[ntasks++].name, name);
+			}
+		} else if (sscanf(p, "cpu %u %llu %llu", &cpu, &kept, &dropped) == 3) {
+			if (cpu >= ncpus || cpus[cpu].closed || kept != cpus[cpu].n)
+				return fail(argv[1], lineno, "a CPU's count does not match its switches");
+			cpus[cpu].kept = kept;
+			cpus[cpu].dropped = dropped;
+			cpus[cpu].closed = true;
+		} else if (sscanf(p, "end %llu", &end) == 1) {
+			ended = true;
+		} else if (sscanf(p, "%u %llu %llx %u %c", &cpu, &ns, &tid, &task, &cls) == 5) {
+			struct cpu *c = &cpus[cpu < MAX_CPUS ? cpu : 0];
+			if (cpu >= ncpus || c->closed || !strchr("nagi", cls))
+				return fail(argv[1], lineno, "a switch on no CPU of the trace, or of no class");
+			if (c->n && ns < c->ev[c->n - 1].ns)
+				return fail(argv[1], lineno, "a CPU's switches go back in time");
+			if (push(c, (struct event){ .ns = ns, .tid = tid, .task = task, .cls = cls }))
+				return fail(argv[1], lineno, "out of memory");
+		} else if (strncmp(p, "the first", 9) && !strstr(p, "not kept")) {
+			return fail(argv[1], lineno, "a trace line it cannot read");
+		}
+	}
+	fclose(in);
+	if (!begun || !ended)
+		return fail(argv[1], lineno, begun ? "the trace has no end (the run stopped?)" :
+					     "no trace (boot with trace=N)");
+	for (unsigned i = 0; i < ncpus; i++)
+		if (!cpus[i].closed)
+			return fail(argv[1], lineno, "a CPU's trace is missing");
+
+	FILE *o = fopen(argv[2], "w");
+	if (!o) {
+		perror(argv[2]);
+		return 1;
+	}
+	fprintf(o, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
+	fprintf(o, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":\"wisp\"}}");
+	unsigned long long slices = 0, switches = 0, lost = 0;
+	for (unsigned i = 0; i < ncpus; i++) {
+		struct cpu *c = &cpus[i];
+		uint64_t by_class[4] = { 0 };	/* native, agent, ghost, idle */
+		fprintf(o, ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,"
+			"\"args\":{\"name\":\"CPU %u\"}}", i, i);
+		for (size_t k = 0; k < c->n; k++) {
+			struct event *e = &c->ev[k];
+			/* A full buffer stops early: its last stretch ends unknown, not at end. */
+			uint64_t until = k + 1 < c->n ? c->ev[k + 1].ns : c->dropped ? e->ns : end;
+			uint64_t dur = until > e->ns ? until - e->ns : 0;
+			by_class[strchr("nagi", e->cls) - "nagi"] += dur;
+			if (e->cls == 'i' || !dur)
+				continue;
+			fprintf(o, ",\n{\"name\":\"");
+			put_escaped(o, task_name(e->task));
+			fprintf(o, " %#" PRIx64 "\",\"cat\":\"%s\",\"ph\":\"X\",\"pid\":1,\"tid\":%u,"
+				"\"ts\":%" PRIu64 ".%03u,\"dur\":%" PRIu64 ".%03u,\"args\":{\"tid\":\"%#"
+				PRIx64 "\",\"task\":%u,\"class\":\"%s\"}}", e->tid, class_name(e->cls), i,
+				e->ns / 1000, (unsigned)(e->ns % 1000), dur / 1000, (unsigned)(dur % 1000),
+				e->tid, e->task, class_name(e->cls));
+			slices++;
+		}
+		switches += c->n;
+		lost += c->dropped;
+		printf("cpu %u: %zu switches, %llu dropped; native %" PRIu64 " us, agent %" PRIu64
+		       " us, ghost %" PRIu64 " us, idle %" PRIu64 " us\n", i, c->n, c->dropped,
+		       by_class[0] / 1000, by_class[1] / 1000, by_class[2] / 1000, by_class[3] / 1000);
+		free(c->ev);
+	}
+	fprintf(o, "\n]}\n");
+	if (fclose(o)) {
+		perror(argv[2]);
+		return 1;
+	}
+	printf("perfetto: %llu switches on %u CPUs (%llu dropped), %u tasks: %llu slices in %s\n",
+	       switches, ncpus, lost, ntasks, slices, argv[2]);
+	return 0;
+}
