@@ -41,12 +41,15 @@
  * one plain group commit per pass: the same enclave without core scheduling (do not
  * isolate it: its commits would fail CORE_CONFLICT).
  *
- * Weaknesses: the global agent's CPU runs no thread and burns its time polling;
- * affinity counts thread by thread, not when a core's domain is chosen (a domain
- * whose waiting threads may not use the core can get it, and leave it idle); the
- * agent trusts smt= (a wrong one shows as CORE_CONFLICT
- * failures); a domain with one runnable thread may take a whole core where a half
- * core would do; 64 domains at most (beyond, the agent gives up the enclave).
+ * Affinity: a core goes only to a domain with a waiting thread that may use it, and
+ * each CPU takes the first thread that may run there.
+ *
+ * Weaknesses: the global agent's CPU runs no thread and burns its time polling; a
+ * domain whose threads may use only some cores waits for one of those (the bound
+ * above assumes threads that may use every core); the agent trusts smt= (a wrong
+ * one shows as CORE_CONFLICT failures); a domain with one runnable thread may take a
+ * whole core where a half core would do; 64 domains at most (beyond, the agent gives
+ * up the enclave).
  *
  * Usage: coresched ENCLAVE_ID [upgrade] [[exit-when-empty] N] [slice=US] [smt=N]
  * [mix]; with N it exits after N of the enclave's threads have died, printing a line
@@ -189,12 +192,22 @@ static void count_cores(int self, uint64_t now)
 		mark_starved(&dom[d], now);
 }
 
-/* The domain core k (CPUs cpus) holds for what follows. */
+/* Domain d has a waiting thread that may run on one of cpus (its affinity). */
+static bool fits(int d, uint64_t cpus)
+{
+	for (struct ga_thread *t = dom[d].q.head; t; t = t->next)
+		if (t->affinity & cpus)
+			return true;
+	return false;
+}
+
+/* The domain core k (CPUs cpus) holds for what follows: only a domain with a thread
+ * that may use the core is chosen. */
 static void choose_domain(int k, uint64_t cpus, uint64_t now)
 {
 	struct core *co = &cores[k];
 	int cur = co->dom, next = -1;
-	bool has = cur >= 0 && !ga_fifo_empty(&dom[cur].q);
+	bool has = cur >= 0 && fits(cur, cpus);
 
 	for (uint64_t r = cpus; r && cur >= 0 && !has; r &= r - 1) {
 		struct ga_thread *t = running_on(__builtin_ctzll(r));
@@ -203,11 +216,11 @@ static void choose_domain(int k, uint64_t cpus, uint64_t now)
 	if (has && now < co->slice_end)
 		return;
 	for (int d = 0; d < ndom; d++)		/* the starved FIFO's head */
-		if (dom[d].starved_since && (next < 0 ||
+		if (dom[d].starved_since && fits(d, cpus) && (next < 0 ||
 		    dom[d].starved_since < dom[next].starved_since))
 			next = d;
 	for (int d = 0; next < 0 && !has && d < ndom; d++)	/* else the busiest */
-		if (dom[d].q.count && dom[d].q.count > (next < 0 ? 0 : dom[next].q.count))
+		if (dom[d].q.count > (next < 0 ? 0 : dom[next].q.count) && fits(d, cpus))
 			next = d;
 	if (next < 0 || next == cur)
 		return;

@@ -668,7 +668,7 @@ static int pinned_main(int n)
 	return errors || pinned_off;
 }
 
-/* A reference agent runs `ghosttests pinned 32` to the end. */
+/* An agent of agents/ runs `ghosttests pinned 32` to the end. */
 static int run_pinned(const char *agent)
 {
 	char cmd[96];
@@ -696,6 +696,11 @@ static int c_pinned_central(void)
 static int c_pinned_shinjuku(void)
 {
 	return run_pinned("shinjuku");
+}
+
+static int c_pinned_coresched(void)
+{
+	return run_pinned("coresched");
 }
 
 /* A native thread takes the global agent's CPU for a while: another agent takes
@@ -859,6 +864,7 @@ static const struct {
 	{ "pinned_percpu", c_pinned_percpu, false },
 	{ "pinned_central", c_pinned_central, false },
 	{ "pinned_shinjuku", c_pinned_shinjuku, false },
+	{ "pinned_coresched", c_pinned_coresched, false },
 	{ "agent_crash", c_agent_crash, false },
 	{ "watchdog", c_watchdog, false },
 };
