@@ -587,14 +587,15 @@ static void watch(long agent, long workload)
 	}
 }
 
-/* The reference agents run a workload of 1000 threads of mixed behaviour to the end. */
-static int run_agent(const char *agent)
+/* An agent of agents/ runs workload (a program of threads + 1 threads, main
+ * included) to its end, and both exit 0. */
+static int run_agent(const char *agent, const char *workload, int threads)
 {
 	char cmd[96];
 	int status;
-	snprintf(cmd, sizeof(cmd), "%s %d 1001", agent, eid);
+	snprintf(cmd, sizeof(cmd), "%s %d %d", agent, eid, threads + 1);
 	long a = wisp_spawn_caps(cmd, CAP_AGENT);
-	long w = wisp_spawn_enclave("workload 1000 32 7", 0, eid);
+	long w = wisp_spawn_enclave(workload, 0, eid);
 	CHECK(a > 0 && w > 0);
 	watch(a, w);
 	CHECK(wisp_wait(w, &status) == w && status == 0);
@@ -602,14 +603,15 @@ static int run_agent(const char *agent)
 	return 0;
 }
 
+/* The reference agents run a workload of 1000 threads of mixed behaviour to the end. */
 static int c_fifo_percpu_1000(void)
 {
-	return run_agent("fifo-percpu");
+	return run_agent("fifo-percpu", "workload 1000 32 7", 1000);
 }
 
 static int c_fifo_central_1000(void)
 {
-	return run_agent("fifo-central");
+	return run_agent("fifo-central", "workload 1000 32 7", 1000);
 }
 
 /* `ghosttests pinned N`: N threads, each pinned in turn to 4 pairs of the enclave's
@@ -671,16 +673,7 @@ static int pinned_main(int n)
 /* An agent of agents/ runs `ghosttests pinned 32` to the end. */
 static int run_pinned(const char *agent)
 {
-	char cmd[96];
-	int status;
-	snprintf(cmd, sizeof(cmd), "%s %d 33", agent, eid);
-	long a = wisp_spawn_caps(cmd, CAP_AGENT);
-	long w = wisp_spawn_enclave("ghosttests pinned 32", 0, eid);
-	CHECK(a > 0 && w > 0);
-	watch(a, w);
-	CHECK(wisp_wait(w, &status) == w && status == 0);
-	CHECK(wisp_wait(a, &status) == a && status == 0);
-	return 0;
+	return run_agent(agent, "ghosttests pinned 32", 32);
 }
 
 static int c_pinned_percpu(void)
