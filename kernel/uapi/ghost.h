@@ -256,7 +256,8 @@ _Static_assert(__builtin_offsetof(struct ghost_status_area, thread) == 8192, "st
 /* Idle fast path: per CPU, a ring of run hints the agent writes (head) and the
  * kernel consumes (tail) when that CPU would otherwise idle with no decision.  The
  * kernel commits a hint like a transaction (Aseq not checked); a stale one (Tseq
- * moved, thread not runnable or not the enclave's) is skipped, never run. */
+ * moved, thread not runnable, not the enclave's or not allowed on the CPU) is
+ * skipped, never run. */
 #define GHOST_HINTS		8
 
 struct ghost_hint {

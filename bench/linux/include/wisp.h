@@ -40,6 +40,11 @@ static inline long wisp_gettid(void)
 	return syscall(SYS_gettid);
 }
 
+static inline int wisp_getcpu(void)
+{
+	return sched_getcpu();
+}
+
 /* The CPUs thread tid (0: the caller) may run on: 0 or an errno. */
 static inline int wisp_set_affinity(long tid, uint64_t cpus)
 {
