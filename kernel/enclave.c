@@ -11,6 +11,7 @@
 #include <kernel/smp.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
+#include <kernel/trace.h>
 #include <kernel/vm.h>
 #include <kernel/uapi/errno.h>
 #include <kernel/uapi/syscall.h>
@@ -815,8 +816,10 @@ static void latch(struct enclave *e, unsigned cpu, struct thread *t)
 		spin_lock(&t->lock);
 	spin_lock(&c->rq_lock);
 	c->ghost_next = t;
-	if (t)
+	if (t) {
 		t->latched_cpu = (int)cpu + 1;
+		trace_commit(c, t);
+	}
 	spin_unlock(&c->rq_lock);
 	if (t)
 		spin_unlock(&t->lock);

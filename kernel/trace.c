@@ -1,16 +1,19 @@
-/* kernel/trace.c: a record of every context switch, for a timeline of who ran where
- * (tools/perfetto.c turns it into a trace Perfetto and chrome://tracing open).
+/* kernel/trace.c: a record of every context switch and ghost commit, for a timeline
+ * of who ran where and when the agent decided it (tools/perfetto.c turns it into a
+ * trace Perfetto and chrome://tracing open).
  *
- * trace=N keeps the first N switches of each CPU (off by default: the switch then
- * pays one predicted branch).  Each CPU appends to its own buffer under its run-queue
- * lock, which every switch holds, so recording takes no lock of its own; a full
- * buffer counts what it drops.  Before init's program or a test run powers the
+ * trace=N keeps the first N events of each CPU (off by default: a switch or commit
+ * then pays one predicted branch).  Each CPU's buffer is written under that CPU's
+ * run-queue lock, which a switch and a latch hold, so recording takes no lock of its
+ * own; a full buffer counts what it drops.  Before init's program or a test run powers the
  * machine off, trace_dump prints everything on the console, as lines
  *
  *	trace: begin CPUS PER_CPU          trace: task ID NAME      (each task started)
  *	trace: C NS TID TASK CLASS         one switch: CPU C runs thread TID of task TASK
  *	                                   (0: a kernel thread) from NS on; CLASS is
- *	                                   n native, a agent, g ghost or i idle
+ *	                                   n native, a agent, g ghost or i idle; or c: a
+ *	                                   commit (or run hint) made TID CPU C's next
+ *	                                   thread at NS (it runs at its switch, if ever)
  *	trace: cpu C EVENTS DROPPED        trace: end NS
  *
  * so a run's log is its trace. */
@@ -42,6 +45,8 @@ static struct trace_buf {
 	struct trace_event *ev;
 	uint32_t n;		/* events kept (release: a reader sees them written) */
 	uint64_t dropped;
+	uint64_t last_tid;	/* the last switch's */
+	char last_cls;
 } bufs[MAX_CPUS];
 
 bool trace_on;
@@ -71,8 +76,8 @@ static int set_trace(const char *v)
 	per_cpu = (uint32_t)n;
 	return 0;
 }
-KERNEL_ARG(trace, "trace=N: record the first N context switches of each CPU (1..1000000) "
-	   "and print them before power-off (tools/perfetto)", set_trace);
+KERNEL_ARG(trace, "trace=N: record the first N context switches and ghost commits of each "
+	   "CPU (1..1000000) and print them before power-off (tools/perfetto)", set_trace);
 
 void trace_init(void)
 {
@@ -93,26 +98,38 @@ void trace_init(void)
 	__atomic_store_n(&trace_on, true, __ATOMIC_RELEASE);
 }
 
-void trace_switch_slow(struct cpu *c, struct thread *next, uint64_t now)
+static void record(struct trace_buf *b, struct thread *t, uint64_t now, char cls)
 {
-	struct trace_buf *b = &bufs[c->id];
 	uint32_t n = b->n;
 
-	const struct sched_class *k = next->class;
-	char cls = k == &native_class ? 'n' : k == &agent_class ? 'a' : k == &ghost_class ? 'g' : 'i';
-	/* The same thread again: an event only if it changed class (an agent starting,
-	 * a thread joining or leaving an enclave while it ran). */
-	if (n && b->ev[n - 1].tid == next->tid && b->ev[n - 1].cls == cls)
-		return;
 	if (n >= per_cpu) {
 		b->dropped++;
 		return;
 	}
 	b->ev[n] = (struct trace_event){
-		.ns = now, .tid = next->tid, .task = next->task ? (uint32_t)next->task->id : 0,
-		.cls = cls,
+		.ns = now, .tid = t->tid, .task = t->task ? (uint32_t)t->task->id : 0, .cls = cls,
 	};
 	__atomic_store_n(&b->n, n + 1, __ATOMIC_RELEASE);
+}
+
+void trace_switch_slow(struct cpu *c, struct thread *next, uint64_t now)
+{
+	struct trace_buf *b = &bufs[c->id];
+	const struct sched_class *k = next->class;
+	char cls = k == &native_class ? 'n' : k == &agent_class ? 'a' : k == &ghost_class ? 'g' : 'i';
+
+	/* The same thread again: an event only if it changed class (an agent starting,
+	 * a thread joining or leaving an enclave while it ran). */
+	if (b->n && b->last_tid == next->tid && b->last_cls == cls)
+		return;
+	b->last_tid = next->tid;
+	b->last_cls = cls;
+	record(b, next, now, cls);
+}
+
+void trace_commit_slow(struct cpu *c, struct thread *t)
+{
+	record(&bufs[c->id], t, clock_ns(), 'c');
 }
 
 void trace_task(long id, const char *name)

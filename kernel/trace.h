@@ -19,6 +19,13 @@ static inline void trace_switch(struct cpu *c, struct thread *next, uint64_t now
 	if (__builtin_expect(__atomic_load_n(&trace_on, __ATOMIC_RELAXED), 0))
 		trace_switch_slow(c, next, now);
 }
+/* Record that a commit made t c's next thread.  c's rq_lock held. */
+void trace_commit_slow(struct cpu *c, struct thread *t);
+static inline void trace_commit(struct cpu *c, struct thread *t)
+{
+	if (__builtin_expect(__atomic_load_n(&trace_on, __ATOMIC_RELAXED), 0))
+		trace_commit_slow(c, t);
+}
 /* Name task id in the trace. */
 void trace_task(long id, const char *name);
 /* Stop tracing and print the trace on the console (nothing if it was off). */

@@ -5,8 +5,11 @@
  * Format: "X" (complete) events with ts and dur in microseconds, "M" metadata events
  * naming the tracks.  Host tool, plain C.
  *
- * It also prints, per CPU, the time each class had and the switches dropped, so a
- * test can check a run's placement (no ghost thread on a CPU outside its enclave).
+ * Commits (a ghost thread made a CPU's next) are instant events on the CPU's track.
+ * It also prints, per CPU, the time each class had, the switches dropped, and how
+ * long committed threads took to run there (commit to switch: median and p99), so a
+ * test can check a run's placement (no ghost thread on a CPU outside its enclave)
+ * and a policy's decisions can be judged by their latency.
  *
  * usage: perfetto LOG OUT.json   (exit 1 if LOG has no complete, well-formed trace) */
 #include <inttypes.h>
@@ -66,6 +69,20 @@ static void put_escaped(FILE *o, const char *s)
 		if ((unsigned char)*s >= 0x20)
 			fputc(*s, o);
 	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The next switch on c after event k (a commit is not one), c->n if none. */
+static size_t next_switch(const struct cpu *c, size_t k)
+{
+	while (++k < c->n && c->ev[k].cls == 'c')
+		;
+	return k;
 }
 
 static int push(struct cpu *c, struct event e)
@@ -129,7 +146,7 @@ int main(int argc, char **argv)
 			ended = true;
 		} else if (sscanf(p, "%u %llu %llx %u %c", &cpu, &ns, &tid, &task, &cls) == 5) {
 			struct cpu *c = &cpus[cpu < MAX_CPUS ? cpu : 0];
-			if (cpu >= ncpus || c->closed || !strchr("nagi", cls))
+			if (cpu >= ncpus || c->closed || !strchr("nagic", cls))
 				return fail(argv[1], lineno, "a switch on no CPU of the trace, or of no class");
 			if (c->n && ns < c->ev[c->n - 1].ns)
 				return fail(argv[1], lineno, "a CPU's switches go back in time");
@@ -160,12 +177,34 @@ int main(int argc, char **argv)
 		uint64_t by_class[4] = { 0 };	/* native, agent, ghost, idle */
 		fprintf(o, ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,"
 			"\"args\":{\"name\":\"CPU %u\"}}", i, i);
+		uint64_t *lat = malloc((c->n + 1) * sizeof(*lat));
+		size_t commits = 0, ran = 0;
+		if (!lat)
+			return fail(argv[1], lineno, "out of memory");
 		for (size_t k = 0; k < c->n; k++) {
 			struct event *e = &c->ev[k];
+			if (e->cls == 'c') {
+				/* It ran if the next switch here is to it; another commit
+				 * first, or another thread, means it never did here. */
+				size_t s = k + 1;
+				while (s < c->n && c->ev[s].cls != 'c' && c->ev[s].tid != e->tid &&
+				       c->ev[s].cls != 'g')
+					s++;
+				if (s < c->n && c->ev[s].cls == 'g' && c->ev[s].tid == e->tid)
+					lat[ran++] = c->ev[s].ns - e->ns;
+				commits++;
+				fprintf(o, ",\n{\"name\":\"commit ");
+				put_escaped(o, task_name(e->task));
+				fprintf(o, " %#" PRIx64 "\",\"cat\":\"commit\",\"ph\":\"i\",\"s\":\"t\","
+					"\"pid\":1,\"tid\":%u,\"ts\":%" PRIu64 ".%03u}", e->tid, i,
+					e->ns / 1000, (unsigned)(e->ns % 1000));
+				continue;
+			}
 			/* A full buffer stops early: its last stretch ends unknown, not at end. */
-			uint64_t until = k + 1 < c->n ? c->ev[k + 1].ns : c->dropped ? e->ns : end;
+			size_t nx = next_switch(c, k);
+			uint64_t until = nx < c->n ? c->ev[nx].ns : c->dropped ? e->ns : end;
 			uint64_t dur = until > e->ns ? until - e->ns : 0;
-			by_class[strchr("nagi", e->cls) - "nagi"] += dur;
+			by_class[strchr("nagi", e->cls) - "nagi"] += dur;	/* not a commit */
 			if (e->cls == 'i' || !dur)
 				continue;
 			fprintf(o, ",\n{\"name\":\"");
@@ -177,11 +216,19 @@ int main(int argc, char **argv)
 				e->tid, e->task, class_name(e->cls));
 			slices++;
 		}
-		switches += c->n;
+		switches += c->n - commits;
 		lost += c->dropped;
 		printf("cpu %u: %zu switches, %llu dropped; native %" PRIu64 " us, agent %" PRIu64
-		       " us, ghost %" PRIu64 " us, idle %" PRIu64 " us\n", i, c->n, c->dropped,
-		       by_class[0] / 1000, by_class[1] / 1000, by_class[2] / 1000, by_class[3] / 1000);
+		       " us, ghost %" PRIu64 " us, idle %" PRIu64 " us; %zu commits, %zu ran", i,
+		       c->n - commits, c->dropped, by_class[0] / 1000, by_class[1] / 1000,
+		       by_class[2] / 1000, by_class[3] / 1000, commits, ran);
+		if (ran) {
+			qsort(lat, ran, sizeof(*lat), cmp_u64);
+			printf(": commit to run median %" PRIu64 " us, p99 %" PRIu64 " us",
+			       lat[ran / 2] / 1000, lat[(ran * 99) / 100] / 1000);
+		}
+		printf("\n");
+		free(lat);
 		free(c->ev);
 	}
 	fprintf(o, "\n]}\n");
