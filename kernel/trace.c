@@ -87,14 +87,14 @@ void trace_init(void)
 	for (unsigned i = 0; i < ncpus; i++) {
 		bufs[i].ev = page_alloc(pages);
 		if (!bufs[i].ev) {
-			printk("wisp: trace: no memory for %u switches per CPU: not tracing\n",
+			printk("wisp: trace: no memory for %u events per CPU: not tracing\n",
 			       per_cpu);
 			for (unsigned j = 0; j < i; j++)
 				page_free(bufs[j].ev, pages);
 			return;
 		}
 	}
-	printk("wisp: trace: the first %u context switches of each CPU\n", per_cpu);
+	printk("wisp: trace: the first %u switches and commits of each CPU\n", per_cpu);
 	__atomic_store_n(&trace_on, true, __ATOMIC_RELEASE);
 }
 
