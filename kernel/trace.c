@@ -106,6 +106,12 @@ static void record(struct trace_buf *b, struct thread *t, uint64_t now, char cls
 		b->dropped++;
 		return;
 	}
+	/* A buffer's events are in the order they happened (its lock orders them), but
+	 * their times need not be: a switch is stamped when schedule() begins, before
+	 * it takes the lock a commit for it may hold, and a commit is stamped by the
+	 * committing CPU's clock.  Clamped, the times follow the order. */
+	if (n && now < b->ev[n - 1].ns)
+		now = b->ev[n - 1].ns;
 	b->ev[n] = (struct trace_event){
 		.ns = now, .tid = t->tid, .task = t->task ? (uint32_t)t->task->id : 0, .cls = cls,
 	};
