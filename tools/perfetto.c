@@ -149,7 +149,7 @@ int main(int argc, char **argv)
 			if (cpu >= ncpus || c->closed || !strchr("nagic", cls))
 				return fail(argv[1], lineno, "a switch on no CPU of the trace, or of no class");
 			if (c->n && ns < c->ev[c->n - 1].ns)
-				return fail(argv[1], lineno, "a CPU's switches go back in time");
+				return fail(argv[1], lineno, "a CPU's events go back in time");
 			if (push(c, (struct event){ .ns = ns, .tid = tid, .task = task, .cls = cls }))
 				return fail(argv[1], lineno, "out of memory");
 		} else if (!strstr(p, "task names not kept")) {
@@ -184,8 +184,9 @@ int main(int argc, char **argv)
 		for (size_t k = 0; k < c->n; k++) {
 			struct event *e = &c->ev[k];
 			if (e->cls == 'c') {
-				/* It ran if the next switch here is to it; another commit
-				 * first, or another thread, means it never did here. */
+				/* It ran if the next ghost thread switched to here is it;
+				 * another commit first, or another ghost thread, means it
+				 * never did here (the agent or idle may run in between). */
 				size_t s = k + 1;
 				while (s < c->n && c->ev[s].cls != 'c' && c->ev[s].tid != e->tid &&
 				       c->ev[s].cls != 'g')
