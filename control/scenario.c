@@ -29,7 +29,9 @@
  *				stepped down after UPGRADE_WAIT is killed
  *	recreate NAME PROGRAM ARGS  the other path: destroy the enclave (threads go
  *				native), make it again over the same CPUs with PROGRAM
- *				as agent, and move the enclave's `run` programs back
+ *				as agent, and move its threads back: the `run`
+ *				programs' (and so their later threads), and those a
+ *				`serve` program had moved in
  *	destroy NAME		destroy the enclave now; its threads go native
  * Commands run in order; then the scenario waits for every `run` program, destroys
  * its enclaves (their agents' policies go with them) and exits 0 if every run and
@@ -354,11 +356,15 @@ static int create(int e)
 	return r < 0 ? -1 : 0;
 }
 
-/* Destroy and recreate enclave e with the agent words[]: 0, or -1. */
+/* Destroy and recreate enclave e with the agent words[]: 0, or -1.  The threads it
+ * had go back in: those `run` programs own (with them, the threads they start
+ * later) and those a `serve` program moved in. */
 static int recreate(int e, char **words)
 {
+	static uint64_t had[GHOST_MAX_THREADS];
 	uint64_t start = wisp_clock_ns();
 	long old = enclaves[e].agent_task;
+	long nhad = wisp_ghost(GHOST_ENCLAVE_THREADS, enclaves[e].id, (long)had, GHOST_MAX_THREADS);
 	wisp_ghost(GHOST_ENCLAVE_DESTROY, enclaves[e].id, 0, 0);
 	reap(e, old);
 	if (create(e) < 0) {
@@ -377,6 +383,10 @@ static int recreate(int e, char **words)
 							 runs[i], 0) : 0;
 		moved += n > 0 ? (int)n : 0;
 	}
+	/* The others it had (a thread back in already answers EBUSY, one that has
+	 * ended meanwhile ENOENT). */
+	for (long i = 0; i < nhad && i < GHOST_MAX_THREADS; i++)
+		moved += wisp_ghost(GHOST_ENCLAVE_ADD_THREAD, enclaves[e].id, (long)had[i], 0) == 0;
 	uint64_t took = wisp_clock_ns() - start;
 	wisp_sleep_ns(SETTLE_NS);
 	long blackout = wisp_ghost(GHOST_ENCLAVE_BLACKOUT, enclaves[e].id, 0, 0);

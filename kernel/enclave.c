@@ -716,6 +716,19 @@ int enclave_add_thread(struct enclave *e, struct thread *t)
 	return 0;
 }
 
+int enclave_threads(struct enclave *e, uint64_t *out, int n)
+{
+	int count = 0;
+	unsigned long flags = spin_lock_irqsave(&e->lock);
+	list_for_each(p, &e->threads) {
+		if (count < n)
+			out[count] = list_entry(p, struct thread, enclave_link)->tid;
+		count++;
+	}
+	spin_unlock_irqrestore(&e->lock, flags);
+	return count;
+}
+
 int enclave_remove_thread(struct enclave *e, struct thread *t)
 {
 	unsigned long flags = spin_lock_irqsave(&e->lock);

@@ -119,6 +119,8 @@ void enclave_put(struct enclave *e);
 int enclave_add_thread(struct enclave *e, struct thread *t);
 /* The thread leaves e for the native class, runnable state intact. */
 int enclave_remove_thread(struct enclave *e, struct thread *t);
+/* The enclave's member threads: their number, the first n tids in out. */
+int enclave_threads(struct enclave *e, uint64_t *out, int n);
 /* Commit txn for cpu on behalf of e's agent, from kernel code (tests): the final
  * state is written into *txn. */
 enum ghost_txn_state enclave_commit(struct enclave *e, unsigned cpu, struct ghost_txn *txn);

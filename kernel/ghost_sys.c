@@ -4,6 +4,7 @@
 #include <kernel/ghost_sys.h>
 #include <kernel/enclave.h>
 #include <kernel/coresched.h>
+#include <kernel/kmalloc.h>
 #include <kernel/sched.h>
 #include <kernel/task.h>
 #include <kernel/usercopy.h>
@@ -87,6 +88,24 @@ static int add_thread(struct enclave *e, long tid, long b)
 	if (t)
 		thread_put(t);
 	return err;
+}
+
+/* GHOST_ENCLAVE_THREADS: at most GHOST_MAX_THREADS tids, the number of members. */
+static int threads_op(struct enclave *e, long buf, long n)
+{
+	if (!may_populate(e))
+		return -EPERM;
+	if (n < 0 || n > GHOST_MAX_THREADS)
+		return -EINVAL;
+	uint64_t *tids = n ? kmalloc((size_t)n * sizeof(*tids)) : NULL;
+	if (n && !tids)
+		return -ENOMEM;
+	int count = enclave_threads(e, tids, (int)n);
+	size_t bytes = (size_t)MIN(count, (int)n) * sizeof(*tids);
+	if (bytes && copy_to_user((uintptr_t)buf, tids, bytes))
+		count = -EFAULT;
+	kfree(tids);
+	return count;
 }
 
 static int remove_thread(struct enclave *e, long tid, long b)
@@ -310,6 +329,8 @@ long sys_ghost(long op, long a, long b, long c, long d, long f)
 		return with_enclave(a, core_isolate, b, 0);
 	case GHOST_CORE_STATS:
 		return core_stats_op(a, b);
+	case GHOST_ENCLAVE_THREADS:
+		return with_enclave(a, threads_op, b, c);
 	case GHOST_ENCLAVE_BLACKOUT: {
 		if (!has(CAP_ENCLAVE))
 			return -EPERM;

@@ -339,6 +339,12 @@ enum ghost_op {
 	GHOST_CORE_STATS,		/* (cpu or -1 for all, struct ghost_core_stats *out)
 					 * -> 0: the core-scheduling audit and flush counters;
 					 * no capability */
+	GHOST_ENCLAVE_THREADS,		/* (id, uint64_t *tids, n) -> how many threads the
+					 * enclave has (its agent's not counted); the first
+					 * n of their tids are written.  What a control
+					 * program reads before destroying an enclave to
+					 * make it again with the same threads; also the
+					 * enclave's agent may */
 	/* Agents, CAP_AGENT. */
 	GHOST_ATTACH = 16,		/* (id, mode, struct ghost_attach *out) -> 0: maps the
 					 * areas into this task; EBUSY: it has an agent (and,

@@ -252,7 +252,8 @@ static int next_about(uint64_t tid, struct ghost_msg *m)
 /* Affinity: CREATED, AFFINITY and the status word carry it; a thread that pins
  * itself away from the CPU it runs on leaves it (AFFINITY, then PREEMPTED); a commit
  * to a CPU it may not use fails, GHOST_TXN_CPU_NOT_ALLOWED, and changes nothing; an
- * enclave's thread keeps at least one of its CPUs. */
+ * enclave's thread keeps at least one of its CPUs.  And GHOST_ENCLAVE_THREADS lists
+ * the members. */
 static int c_affinity(void)
 {
 	struct ghost_msg m = { 0 };
@@ -289,6 +290,11 @@ static int c_affinity(void)
 	CHECK(wisp_ghost(GHOST_ENCLAVE_ADD_THREAD, eid, nap.tid, 0) == -EINVAL);
 	CHECK(wisp_set_affinity(nap.tid, 0x3) == 0);
 	CHECK(wisp_ghost(GHOST_ENCLAVE_ADD_THREAD, eid, nap.tid, 0) == 0);
+	uint64_t tids[2] = { 0, 0 };	/* the enclave's threads: the napper alone */
+	CHECK(wisp_ghost(GHOST_ENCLAVE_THREADS, eid, (long)tids, 2) == 1 && tids[0] == (uint64_t)nap.tid);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_THREADS, eid, 0, 0) == 1);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_THREADS, eid, (long)tids, -1) == -EINVAL);
+	CHECK(wisp_ghost(GHOST_ENCLAVE_THREADS, eid, 16, 2) == -EFAULT);
 	CHECK(wisp_set_affinity(nap.tid, 1) == EINVAL);
 	CHECK(wisp_set_affinity(nap.tid, 0x5) == 0);	/* CPU 2 is the enclave's */
 	CHECK(wisp_ghost(GHOST_ENCLAVE_REMOVE_THREAD, eid, nap.tid, 0) == 0);
