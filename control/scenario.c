@@ -23,6 +23,9 @@
  *	monitor MS		a line of counters per enclave every MS, during
  *				`sleep` and after the last command while runs last
  *	sleep MS		wait; the runs go on (what follows happens at run time)
+ *	wait NAME N		wait until enclave NAME has N threads or more (a
+ *				`serve` program moves its own in when it is ready);
+ *				fails after WAIT_THREADS_NS
  *	upgrade NAME PROGRAM ARGS   live upgrade: PROGRAM takes over the enclave from
  *				its agent (started `PROGRAM ID upgrade ARGS`); the
  *				threads stay in the enclave; an old agent that has not
@@ -57,6 +60,7 @@
 #define FILE_MAX	8192
 #define UPGRADE_WAIT_NS	10000000000ull	/* for the old agent to step down */
 #define SETTLE_NS	100000000ull	/* after an upgrade, before the blackout is read */
+#define WAIT_THREADS_NS	60000000000ull	/* `wait`: for an enclave to fill */
 
 struct cmd {
 	int line;
@@ -182,6 +186,10 @@ static int check(struct cmd *c, int n)
 			if (nw != 2 || end == c[i].word[1] || *end || v > UINT32_MAX)
 				return bad(line, "usage: cookie N (a security domain, 0 to 4294967295; "
 					   "0: none)", NULL);
+		} else if (!strcmp(op, "wait")) {
+			if (nw != 3 || find(c[i].word[1]) < 0 || atoi(c[i].word[2]) <= 0)
+				return bad(line, "usage: wait ENCLAVE THREADS (an enclave named "
+					   "before, a positive count)", NULL);
 		} else if (!strcmp(op, "monitor") || !strcmp(op, "sleep")) {
 			if (nw != 2 || atoi(c[i].word[1]) <= 0)
 				return bad(line, "usage: monitor|sleep MILLISECONDS", NULL);
@@ -276,6 +284,23 @@ static bool agents_up(int e, uint64_t bound_ns)
 		wisp_sleep_ns(1000000);
 	}
 	return !wisp_enclave_info(enclaves[e].id, &info);
+}
+
+/* `wait`: until enclave e has n threads or more; 0, or -1 after WAIT_THREADS_NS. */
+static int wait_threads(int e, uint32_t n)
+{
+	struct ghost_enclave_info info = { 0 };
+	uint64_t end = wisp_clock_ns() + WAIT_THREADS_NS;
+	while (!wisp_enclave_info(enclaves[e].id, &info) && info.nthreads < n) {
+		if (wisp_clock_ns() > end)
+			break;
+		sleep_ms(1);
+	}
+	if (info.nthreads >= n)
+		return 0;
+	fprintf(stderr, "scenario: wait %s: %u threads after %llu s, not %u\n", enclaves[e].name,
+		info.nthreads, WAIT_THREADS_NS / 1000000000ull, n);
+	return -1;
 }
 
 static long spawn_agent(int e, char **words, const char *extra)
@@ -466,6 +491,8 @@ int main(int argc, char **argv)
 			next_line = wisp_clock_ns() + monitor_ns;
 		} else if (!strcmp(op, "sleep")) {
 			sleep_ms(atol(c->word[1]));
+		} else if (!strcmp(op, "wait")) {
+			r = wait_threads(e, (uint32_t)atoi(c->word[2]));
 		} else if (!strcmp(op, "upgrade")) {
 			r = upgrade(e, &c->word[2]);
 		} else if (!strcmp(op, "recreate")) {
