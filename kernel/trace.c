@@ -41,6 +41,8 @@ struct trace_event {
 	char cls;
 };
 
+/* One per CPU, written under that CPU's rq_lock only; trace_dump reads n with
+ * acquire once recording has stopped. */
 static struct trace_buf {
 	struct trace_event *ev;
 	uint32_t n;		/* events kept (release: a reader sees them written) */
