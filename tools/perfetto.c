@@ -40,6 +40,8 @@ static struct {
 	char name[40];
 } tasks[MAX_TASKS];
 static unsigned ntasks;
+static unsigned ncpus;			/* the trace's "begin" */
+static unsigned long long end_ns;	/* the trace's "end" */
 
 static int fail(const char *log, unsigned long line, const char *why)
 {
@@ -99,24 +101,21 @@ static int push(struct cpu *c, struct event e)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Read log's trace into cpus[] and tasks[]: 0, or 1 after saying what is wrong. */
+static int read_log(const char *log)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: perfetto LOG OUT.json\n");
-		return 2;
-	}
-	FILE *in = fopen(argv[1], "r");
+	FILE *in = fopen(log, "r");
 	if (!in) {
-		perror(argv[1]);
+		perror(log);
 		return 1;
 	}
 	char line[LINE_MAX_LEN];
 	unsigned long lineno = 0;
-	unsigned ncpus = 0, per_cpu = 0;
-	unsigned long long end = 0;
+	unsigned per_cpu = 0;
 	bool begun = false, ended = false;
+	int err = 0;
 
-	while (fgets(line, sizeof(line), in)) {
+	while (!err && fgets(line, sizeof(line), in)) {
 		lineno++;
 		char *p = strstr(line, "trace: ");	/* a console line may carry a prefix */
 		if (!p || ended)
@@ -127,7 +126,7 @@ int main(int argc, char **argv)
 		char cls, name[40];
 		if (sscanf(p, "begin %u %u", &ncpus, &per_cpu) == 2) {
 			if (begun || ncpus < 1 || ncpus > MAX_CPUS)
-				return fail(argv[1], lineno, "a second or bad 'begin'");
+				err = fail(log, lineno, "a second or bad 'begin'");
 			begun = true;
 		} else if (!begun) {
 			continue;	/* a line that only looks like ours */
@@ -138,32 +137,118 @@ int main(int argc, char **argv)
 			}
 		} else if (sscanf(p, "cpu %u %llu %llu", &cpu, &kept, &dropped) == 3) {
 			if (cpu >= ncpus || cpus[cpu].closed || kept != cpus[cpu].n)
-				return fail(argv[1], lineno, "a CPU's count does not match its switches");
-			cpus[cpu].kept = kept;
-			cpus[cpu].dropped = dropped;
-			cpus[cpu].closed = true;
-		} else if (sscanf(p, "end %llu", &end) == 1) {
+				err = fail(log, lineno, "a CPU's count does not match its events");
+			else
+				cpus[cpu] = (struct cpu){ .ev = cpus[cpu].ev, .n = cpus[cpu].n,
+							  .cap = cpus[cpu].cap, .kept = kept,
+							  .dropped = dropped, .closed = true };
+		} else if (sscanf(p, "end %llu", &end_ns) == 1) {
 			ended = true;
 		} else if (sscanf(p, "%u %llu %llx %u %c", &cpu, &ns, &tid, &task, &cls) == 5) {
 			struct cpu *c = &cpus[cpu < MAX_CPUS ? cpu : 0];
 			if (cpu >= ncpus || c->closed || !strchr("nagic", cls))
-				return fail(argv[1], lineno, "a switch on no CPU of the trace, or of no class");
-			if (c->n && ns < c->ev[c->n - 1].ns)
-				return fail(argv[1], lineno, "a CPU's events go back in time");
-			if (push(c, (struct event){ .ns = ns, .tid = tid, .task = task, .cls = cls }))
-				return fail(argv[1], lineno, "out of memory");
+				err = fail(log, lineno, "an event on no CPU of the trace, or of no kind");
+			else if (c->n && ns < c->ev[c->n - 1].ns)
+				err = fail(log, lineno, "a CPU's events go back in time");
+			else if (push(c, (struct event){ .ns = ns, .tid = tid, .task = task, .cls = cls }))
+				err = fail(log, lineno, "out of memory");
 		} else if (!strstr(p, "task names not kept")) {
-			return fail(argv[1], lineno, "a trace line it cannot read");
+			err = fail(log, lineno, "a trace line it cannot read");
 		}
 	}
 	fclose(in);
+	if (err)
+		return err;
 	if (!begun || !ended)
-		return fail(argv[1], lineno, begun ? "the trace has no end (the run stopped?)" :
+		return fail(log, lineno, begun ? "the trace has no end (the run stopped?)" :
 					     "no trace (boot with trace=N)");
 	for (unsigned i = 0; i < ncpus; i++)
 		if (!cpus[i].closed)
-			return fail(argv[1], lineno, "a CPU's trace is missing");
+			return fail(log, lineno, "a CPU's trace is missing");
+	return 0;
+}
 
+/* How long the thread committed by event k ran after it: its latency, or -1 if the
+ * next ghost thread switched to on c was another (or none came: taken back). */
+static int64_t commit_latency(const struct cpu *c, size_t k)
+{
+	const struct event *e = &c->ev[k];
+	size_t s = k + 1;
+
+	/* The agent or idle may run in between; another commit or another ghost
+	 * thread first means it never ran here. */
+	while (s < c->n && c->ev[s].cls != 'c' && c->ev[s].tid != e->tid && c->ev[s].cls != 'g')
+		s++;
+	if (s < c->n && c->ev[s].cls == 'g' && c->ev[s].tid == e->tid)
+		return (int64_t)(c->ev[s].ns - e->ns);
+	return -1;
+}
+
+/* Write CPU i's track to o and print its line; its slices and commits counted. */
+static int write_cpu(FILE *o, unsigned i, unsigned long long *slices, size_t *commits)
+{
+	struct cpu *c = &cpus[i];
+	uint64_t by_class[4] = { 0 };	/* native, agent, ghost, idle */
+	uint64_t *lat = malloc((c->n + 1) * sizeof(*lat));
+	size_t ran = 0;
+
+	if (!lat)
+		return 1;
+	*commits = 0;
+	fprintf(o, ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,"
+		"\"args\":{\"name\":\"CPU %u\"}}", i, i);
+	for (size_t k = 0; k < c->n; k++) {
+		struct event *e = &c->ev[k];
+		if (e->cls == 'c') {
+			int64_t l = commit_latency(c, k);
+			if (l >= 0)
+				lat[ran++] = (uint64_t)l;
+			++*commits;
+			fprintf(o, ",\n{\"name\":\"commit ");
+			put_escaped(o, task_name(e->task));
+			fprintf(o, " %#" PRIx64 "\",\"cat\":\"commit\",\"ph\":\"i\",\"s\":\"t\","
+				"\"pid\":1,\"tid\":%u,\"ts\":%" PRIu64 ".%03u}", e->tid, i,
+				e->ns / 1000, (unsigned)(e->ns % 1000));
+			continue;
+		}
+		/* A full buffer stops early: its last stretch ends unknown, not at the end. */
+		size_t nx = next_switch(c, k);
+		uint64_t until = nx < c->n ? c->ev[nx].ns : c->dropped ? e->ns : end_ns;
+		uint64_t dur = until > e->ns ? until - e->ns : 0;
+		by_class[strchr("nagi", e->cls) - "nagi"] += dur;
+		if (e->cls == 'i' || !dur)
+			continue;
+		fprintf(o, ",\n{\"name\":\"");
+		put_escaped(o, task_name(e->task));
+		fprintf(o, " %#" PRIx64 "\",\"cat\":\"%s\",\"ph\":\"X\",\"pid\":1,\"tid\":%u,"
+			"\"ts\":%" PRIu64 ".%03u,\"dur\":%" PRIu64 ".%03u,\"args\":{\"tid\":\"%#"
+			PRIx64 "\",\"task\":%u,\"class\":\"%s\"}}", e->tid, class_name(e->cls), i,
+			e->ns / 1000, (unsigned)(e->ns % 1000), dur / 1000, (unsigned)(dur % 1000),
+			e->tid, e->task, class_name(e->cls));
+		++*slices;
+	}
+	printf("cpu %u: %zu switches, %llu dropped; native %" PRIu64 " us, agent %" PRIu64
+	       " us, ghost %" PRIu64 " us, idle %" PRIu64 " us; %zu commits, %zu ran", i,
+	       c->n - *commits, c->dropped, by_class[0] / 1000, by_class[1] / 1000,
+	       by_class[2] / 1000, by_class[3] / 1000, *commits, ran);
+	if (ran) {
+		qsort(lat, ran, sizeof(*lat), cmp_u64);
+		printf(": commit to run median %" PRIu64 " us, p99 %" PRIu64 " us",
+		       lat[ran / 2] / 1000, lat[(ran * 99) / 100] / 1000);
+	}
+	printf("\n");
+	free(lat);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: perfetto LOG OUT.json\n");
+		return 2;
+	}
+	if (read_log(argv[1]))
+		return 1;
 	FILE *o = fopen(argv[2], "w");
 	if (!o) {
 		perror(argv[2]);
@@ -173,64 +258,14 @@ int main(int argc, char **argv)
 	fprintf(o, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":\"wisp\"}}");
 	unsigned long long slices = 0, switches = 0, lost = 0;
 	for (unsigned i = 0; i < ncpus; i++) {
-		struct cpu *c = &cpus[i];
-		uint64_t by_class[4] = { 0 };	/* native, agent, ghost, idle */
-		fprintf(o, ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,"
-			"\"args\":{\"name\":\"CPU %u\"}}", i, i);
-		uint64_t *lat = malloc((c->n + 1) * sizeof(*lat));
-		size_t commits = 0, ran = 0;
-		if (!lat)
-			return fail(argv[1], lineno, "out of memory");
-		for (size_t k = 0; k < c->n; k++) {
-			struct event *e = &c->ev[k];
-			if (e->cls == 'c') {
-				/* It ran if the next ghost thread switched to here is it;
-				 * another commit first, or another ghost thread, means it
-				 * never did here (the agent or idle may run in between). */
-				size_t s = k + 1;
-				while (s < c->n && c->ev[s].cls != 'c' && c->ev[s].tid != e->tid &&
-				       c->ev[s].cls != 'g')
-					s++;
-				if (s < c->n && c->ev[s].cls == 'g' && c->ev[s].tid == e->tid)
-					lat[ran++] = c->ev[s].ns - e->ns;
-				commits++;
-				fprintf(o, ",\n{\"name\":\"commit ");
-				put_escaped(o, task_name(e->task));
-				fprintf(o, " %#" PRIx64 "\",\"cat\":\"commit\",\"ph\":\"i\",\"s\":\"t\","
-					"\"pid\":1,\"tid\":%u,\"ts\":%" PRIu64 ".%03u}", e->tid, i,
-					e->ns / 1000, (unsigned)(e->ns % 1000));
-				continue;
-			}
-			/* A full buffer stops early: its last stretch ends unknown, not at end. */
-			size_t nx = next_switch(c, k);
-			uint64_t until = nx < c->n ? c->ev[nx].ns : c->dropped ? e->ns : end;
-			uint64_t dur = until > e->ns ? until - e->ns : 0;
-			by_class[strchr("nagi", e->cls) - "nagi"] += dur;	/* not a commit */
-			if (e->cls == 'i' || !dur)
-				continue;
-			fprintf(o, ",\n{\"name\":\"");
-			put_escaped(o, task_name(e->task));
-			fprintf(o, " %#" PRIx64 "\",\"cat\":\"%s\",\"ph\":\"X\",\"pid\":1,\"tid\":%u,"
-				"\"ts\":%" PRIu64 ".%03u,\"dur\":%" PRIu64 ".%03u,\"args\":{\"tid\":\"%#"
-				PRIx64 "\",\"task\":%u,\"class\":\"%s\"}}", e->tid, class_name(e->cls), i,
-				e->ns / 1000, (unsigned)(e->ns % 1000), dur / 1000, (unsigned)(dur % 1000),
-				e->tid, e->task, class_name(e->cls));
-			slices++;
+		size_t commits;
+		if (write_cpu(o, i, &slices, &commits)) {
+			fprintf(stderr, "perfetto: out of memory\n");
+			return 1;
 		}
-		switches += c->n - commits;
-		lost += c->dropped;
-		printf("cpu %u: %zu switches, %llu dropped; native %" PRIu64 " us, agent %" PRIu64
-		       " us, ghost %" PRIu64 " us, idle %" PRIu64 " us; %zu commits, %zu ran", i,
-		       c->n - commits, c->dropped, by_class[0] / 1000, by_class[1] / 1000,
-		       by_class[2] / 1000, by_class[3] / 1000, commits, ran);
-		if (ran) {
-			qsort(lat, ran, sizeof(*lat), cmp_u64);
-			printf(": commit to run median %" PRIu64 " us, p99 %" PRIu64 " us",
-			       lat[ran / 2] / 1000, lat[(ran * 99) / 100] / 1000);
-		}
-		printf("\n");
-		free(lat);
-		free(c->ev);
+		switches += cpus[i].n - commits;
+		lost += cpus[i].dropped;
+		free(cpus[i].ev);
 	}
 	fprintf(o, "\n]}\n");
 	if (fclose(o)) {
