@@ -668,8 +668,11 @@ int enclave_add_thread(struct enclave *e, struct thread *t)
 		return -EBUSY;
 	}
 	spin_lock(&t->lock);
-	/* A thread whose affinity allows none of the enclave's CPUs could never run. */
-	if (t->state == THREAD_DEAD || t->agent_of || !cpumask_intersects(&t->affinity, &e->cpus)) {
+	/* A thread on its way out (its exit would not see it join: it would stay a
+	 * member after it was freed), or whose affinity allows none of the enclave's
+	 * CPUs (it could never run). */
+	if (t->state == THREAD_DEAD || t->dying || t->agent_of ||
+	    !cpumask_intersects(&t->affinity, &e->cpus)) {
 		spin_unlock(&t->lock);
 		spin_unlock_irqrestore(&e->lock, flags);
 		return -EINVAL;

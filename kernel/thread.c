@@ -221,6 +221,11 @@ noreturn void thread_exit(long code)
 	struct thread *t = thread_current();
 
 	assert(t != this_cpu()->idle);
+	/* From here no enclave takes it (enclave_add_thread looks under this lock), so
+	 * the enclave it is in, if any, is the one ghost_thread_exit leaves. */
+	unsigned long f = spin_lock_irqsave(&t->lock);
+	t->dying = true;
+	spin_unlock_irqrestore(&t->lock, f);
 	ghost_thread_exit(t);	/* THREAD_DEAD; it finishes in the native class */
 	t->exit_code = code;
 	spin_lock_irqsave(&t->joiners->lock);

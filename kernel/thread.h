@@ -92,6 +92,7 @@ struct thread {
 	int refs;		/* [slots_lock] thread_get holds */
 	bool unlinked;		/* [slots_lock] its slot is free: memory goes at the last put */
 	bool ends_task;		/* the last thread of its task: waiters wait for its reaping */
+	bool dying;		/* [lock] in thread_exit: no enclave takes it any more */
 	bool detached;
 	long exit_code;
 	struct list join_waiters_link;
