@@ -297,8 +297,8 @@ enum ghost_op {
 					 * exceed n: only n are written); no capability */
 	GHOST_ENCLAVE_ADD_THREAD,	/* (id, tid) -> 0; also the enclave's agent may;
 					 * EPERM for a kernel thread; EINVAL if the
-					 * thread's affinity has none of the enclave's
-					 * CPUs */
+					 * thread is exiting or its affinity has none
+					 * of the enclave's CPUs */
 	GHOST_ENCLAVE_REMOVE_THREAD,	/* (id, tid) -> 0; back to native */
 	GHOST_ENCLAVE_DUMP,		/* (id) -> 0: the kernel's view of the enclave, its
 					 * CPUs, queues and threads, on the console */
